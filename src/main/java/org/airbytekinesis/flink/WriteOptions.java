@@ -1,0 +1,144 @@
+package org.airbytekinesis.flink;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The {@code write} command's arguments:
+ * {@code write --config FILE --catalog FILE --input PATH [--input PATH ...] [--checkpoint-interval DURATION]}.
+ */
+public final class WriteOptions {
+    static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
+            + " --input PATH [--input PATH ...] [--checkpoint-interval 10s]";
+
+    private final Path config;
+    private final Path catalog;
+    private final List<String> inputs;
+    private final Duration checkpointInterval;
+
+    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval) {
+        this.config = config;
+        this.catalog = catalog;
+        this.inputs = Collections.unmodifiableList(inputs);
+        this.checkpointInterval = checkpointInterval;
+    }
+
+    /** Parses the arguments that follow {@code write}. */
+    public static WriteOptions parse(List<String> args) {
+        Path config = null;
+        Path catalog = null;
+        List<String> inputs = new ArrayList<>();
+        Duration checkpointInterval = null;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            switch (arg) {
+                case "--config":
+                    config = Path.of(value(args, ++i, arg));
+                    break;
+                case "--catalog":
+                    catalog = Path.of(value(args, ++i, arg));
+                    break;
+                case "--input":
+                    inputs.add(value(args, ++i, arg));
+                    break;
+                case "--checkpoint-interval":
+                    checkpointInterval = parseDuration(value(args, ++i, arg), arg);
+                    break;
+                default:
+                    throw new SetupException("unknown argument " + arg + "; " + USAGE);
+            }
+        }
+        if (config == null) {
+            throw new SetupException("--config is required; " + USAGE);
+        }
+        if (catalog == null) {
+            throw new SetupException("--catalog is required; " + USAGE);
+        }
+        if (inputs.isEmpty()) {
+            throw new SetupException("--input is required; " + USAGE);
+        }
+        requireFile(config, "--config");
+        requireFile(catalog, "--catalog");
+        List<String> resolvedInputs = new ArrayList<>();
+        for (String input : inputs) {
+            resolvedInputs.add(resolveInput(input));
+        }
+        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval);
+    }
+
+    private static String value(List<String> args, int index, String option) {
+        if (index >= args.size() || args.get(index).startsWith("--")) {
+            throw new SetupException(option + " needs a value; " + USAGE);
+        }
+        return args.get(index);
+    }
+
+    private static void requireFile(Path path, String option) {
+        if (!Files.isRegularFile(path)) {
+            throw new SetupException(option + " " + path + ": no such file");
+        }
+    }
+
+    /**
+     * A local path is checked here and made absolute, so a typo fails at once instead of becoming
+     * an empty run. A URI with a scheme (s3://, hdfs://) is left to Flink's file systems.
+     */
+    private static String resolveInput(String input) {
+        if (input.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !input.startsWith("file://")) {
+            return input;
+        }
+        Path path = Path.of(input.startsWith("file://") ? input.substring("file://".length()) : input);
+        if (!Files.exists(path)) {
+            throw new SetupException("--input " + input + ": no such file or directory");
+        }
+        return path.toAbsolutePath().normalize().toUri().toString();
+    }
+
+    /** {@code 500ms}, {@code 10s}, {@code 2min}, or plain milliseconds. */
+    static Duration parseDuration(String text, String option) {
+        String value = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            Duration duration;
+            if (value.endsWith("ms")) {
+                duration = Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2)));
+            } else if (value.endsWith("min")) {
+                duration = Duration.ofMinutes(Long.parseLong(value.substring(0, value.length() - 3)));
+            } else if (value.endsWith("s")) {
+                duration = Duration.ofSeconds(Long.parseLong(value.substring(0, value.length() - 1)));
+            } else if (value.endsWith("m")) {
+                duration = Duration.ofMinutes(Long.parseLong(value.substring(0, value.length() - 1)));
+            } else {
+                duration = Duration.ofMillis(Long.parseLong(value));
+            }
+            if (duration.toMillis() < 10) {
+                throw new SetupException(option + " must be at least 10ms, got " + text);
+            }
+            return duration;
+        } catch (NumberFormatException e) {
+            throw new SetupException(option + " must be a duration such as 500ms, 10s or 2min, got " + text);
+        }
+    }
+
+    public Path config() {
+        return config;
+    }
+
+    public Path catalog() {
+        return catalog;
+    }
+
+    /** Absolute file URIs for local paths, as given for other file systems. */
+    public List<String> inputs() {
+        return inputs;
+    }
+
+    /** Null when not given. */
+    public Duration checkpointInterval() {
+        return checkpointInterval;
+    }
+}

@@ -1,0 +1,190 @@
+package org.airbytekinesis.flink.airbyte;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import java.io.IOException;
+
+/**
+ * Reads one AirbyteMessage line with Jackson's streaming parser, without building a tree: it
+ * finds the message type and, for a RECORD, the stream, namespace, emitted_at and the byte range
+ * of {@code data}. Numbers and strings are never converted, so they survive exactly. The whole
+ * line is still tokenised, so any JSON syntax error is found. Keys may come in any order and
+ * unknown keys are allowed, as the protocol says.
+ *
+ * <p>Not thread-safe: one instance per operator.
+ */
+public final class AirbyteMessageScanner {
+    private final JsonFactory jsonFactory;
+    private final ScannedMessage message = new ScannedMessage();
+
+    public AirbyteMessageScanner() {
+        // The text is copied, not converted, so Jackson's guards against huge numbers and deep
+        // nesting (meant for code that builds values) would only refuse valid records.
+        this.jsonFactory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(100_000)
+                        .maxNumberLength(Integer.MAX_VALUE)
+                        .maxStringLength(Integer.MAX_VALUE)
+                        .maxNameLength(Integer.MAX_VALUE)
+                        .build())
+                .build();
+    }
+
+    /** Scans {@code line[0, length)}. The result is reused by the next call. */
+    public ScannedMessage scan(byte[] line, int length) throws MalformedMessageException {
+        message.reset();
+        try (JsonParser parser = jsonFactory.createParser(line, 0, length)) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                return message; // blank line
+            }
+            if (token != JsonToken.START_OBJECT) {
+                throw new MalformedMessageException("not a JSON object (starts with " + describe(token) + ")");
+            }
+            boolean hasType = false;
+            JsonToken recordToken = null;
+            String recordProblem = null;
+            while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                token = parser.nextToken();
+                if ("type".equals(field)) {
+                    if (token != JsonToken.VALUE_STRING) {
+                        throw new MalformedMessageException("\"type\" must be a string, got " + describe(token));
+                    }
+                    hasType = true;
+                    message.type = parser.getText();
+                } else if ("record".equals(field)) {
+                    recordToken = token;
+                    recordProblem = token == JsonToken.START_OBJECT ? scanRecord(parser) : null;
+                    if (token != JsonToken.START_OBJECT) {
+                        parser.skipChildren();
+                    }
+                } else {
+                    parser.skipChildren();
+                }
+            }
+            if (parser.nextToken() != null) {
+                throw new MalformedMessageException("unexpected content after the JSON object");
+            }
+            if (!hasType) {
+                throw new MalformedMessageException("AirbyteMessage has no \"type\"");
+            }
+            if (message.isRecord()) {
+                if (recordToken == null) {
+                    throw new MalformedMessageException("RECORD message has no \"record\"");
+                }
+                if (recordToken != JsonToken.START_OBJECT) {
+                    throw new MalformedMessageException("\"record\" must be an object, got " + describe(recordToken));
+                }
+                if (recordProblem != null) {
+                    throw new MalformedMessageException(recordProblem);
+                }
+            }
+            return message;
+        } catch (StreamConstraintsException e) {
+            throw new MalformedMessageException("too large to read: " + e.getOriginalMessage());
+        } catch (JsonParseException e) {
+            throw new MalformedMessageException("invalid JSON at column "
+                    + (e.getLocation() == null ? "?" : String.valueOf(e.getLocation().getColumnNr()))
+                    + ": " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new MalformedMessageException("cannot read line: " + e.getMessage());
+        }
+    }
+
+    /** Reads the record object's fields; returns what is wrong with it, or null. */
+    private String scanRecord(JsonParser parser) throws IOException {
+        String problem = null;
+        boolean hasStream = false;
+        JsonToken dataToken = null;
+        JsonToken token;
+        while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            token = parser.nextToken();
+            switch (field) {
+                case "stream":
+                    hasStream = true;
+                    if (token == JsonToken.VALUE_STRING && !parser.getText().isEmpty()) {
+                        message.stream = parser.getText();
+                    } else if (problem == null) {
+                        problem = "record.stream must be a non-empty string, got " + describe(token);
+                    }
+                    parser.skipChildren();
+                    break;
+                case "namespace":
+                    if (token == JsonToken.VALUE_STRING) {
+                        message.namespace = parser.getText();
+                    } else if (token == JsonToken.VALUE_NULL) {
+                        message.namespace = null;
+                    } else if (problem == null) {
+                        problem = "record.namespace must be a string or null, got " + describe(token);
+                    }
+                    parser.skipChildren();
+                    break;
+                case "emitted_at":
+                    if (token == JsonToken.VALUE_NUMBER_INT || token == JsonToken.VALUE_NUMBER_FLOAT) {
+                        message.emittedAt = parser.getText();
+                    } else if (token == JsonToken.VALUE_NULL) {
+                        message.emittedAt = null;
+                    } else if (problem == null) {
+                        problem = "record.emitted_at must be a number, got " + describe(token);
+                    }
+                    parser.skipChildren();
+                    break;
+                case "data":
+                    dataToken = token;
+                    if (token == JsonToken.START_OBJECT) {
+                        message.dataStart = (int) parser.currentTokenLocation().getByteOffset();
+                        parser.skipChildren();
+                        message.dataEnd = (int) parser.currentLocation().getByteOffset();
+                    } else {
+                        parser.skipChildren();
+                    }
+                    break;
+                default:
+                    parser.skipChildren();
+            }
+        }
+        if (problem != null) {
+            return problem;
+        }
+        if (!hasStream) {
+            return "record has no \"stream\"";
+        }
+        if (dataToken == null) {
+            return "record has no \"data\"";
+        }
+        if (dataToken != JsonToken.START_OBJECT) {
+            return "record.data must be an object, got " + describe(dataToken);
+        }
+        return null;
+    }
+
+    private static String describe(JsonToken token) {
+        if (token == null) {
+            return "nothing";
+        }
+        switch (token) {
+            case START_OBJECT:
+                return "an object";
+            case START_ARRAY:
+                return "an array";
+            case VALUE_STRING:
+                return "a string";
+            case VALUE_NUMBER_INT:
+            case VALUE_NUMBER_FLOAT:
+                return "a number";
+            case VALUE_TRUE:
+            case VALUE_FALSE:
+                return "a boolean";
+            case VALUE_NULL:
+                return "null";
+            default:
+                return token.toString();
+        }
+    }
+}

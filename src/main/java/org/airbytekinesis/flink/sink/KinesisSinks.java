@@ -1,0 +1,32 @@
+package org.airbytekinesis.flink.sink;
+
+import org.airbytekinesis.flink.envelope.KinesisEnvelope;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
+
+/**
+ * Builds the Flink {@link KinesisStreamsSink} of one Kinesis stream. {@code bufferSize} is the
+ * PutRecords batch size; the connector's byte, time and in-flight limits stay at their defaults.
+ * Failed entries of a partly failed PutRecords are retried by the connector, and errors it does
+ * not consider fatal are retried rather than failing the job.
+ */
+public final class KinesisSinks {
+    private final KinesisConnection connection;
+    private final int bufferSize;
+
+    public KinesisSinks(KinesisConnection connection, int bufferSize) {
+        this.connection = connection;
+        this.bufferSize = bufferSize;
+    }
+
+    public Sink<KinesisEnvelope> forStream(String kinesisStream) {
+        return KinesisStreamsSink.<KinesisEnvelope>builder()
+                .setKinesisClientProperties(connection.clientProperties())
+                .setStreamName(kinesisStream)
+                .setSerializationSchema(new EnvelopeSerialization.Payload())
+                .setPartitionKeyGenerator(new EnvelopeSerialization.PartitionKey())
+                .setMaxBatchSize(bufferSize)
+                .setFailOnError(false)
+                .build();
+    }
+}

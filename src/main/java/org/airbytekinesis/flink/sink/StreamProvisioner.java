@@ -1,0 +1,129 @@
+package org.airbytekinesis.flink.sink;
+
+import java.time.Duration;
+import java.util.Collection;
+import org.airbytekinesis.flink.SetupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
+import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
+import software.amazon.awssdk.services.kinesis.model.StreamStatus;
+
+/**
+ * Makes sure every Kinesis stream the job writes to exists and is ACTIVE before the job starts:
+ * the sink treats a missing stream as fatal, and for a moment after CreateStream the stream is
+ * not writable. A missing stream is created with {@code shardCount} shards; an existing one is
+ * used as it is.
+ */
+public final class StreamProvisioner {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamProvisioner.class);
+
+    public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
+
+    private final KinesisClient client;
+    private final Duration readyTimeout;
+
+    public StreamProvisioner(KinesisClient client, Duration readyTimeout) {
+        this.client = client;
+        this.readyTimeout = readyTimeout;
+    }
+
+    /** Creates what is missing, then waits until every stream is ACTIVE. */
+    public void ensureActive(Collection<String> streamNames, int shardCount) {
+        for (String stream : streamNames) {
+            createIfMissing(stream, shardCount);
+        }
+        for (String stream : streamNames) {
+            awaitActive(stream);
+        }
+    }
+
+    private void createIfMissing(String stream, int shardCount) {
+        if (describe(stream) != null) {
+            LOG.info("Kinesis stream {} exists; using it as it is", stream);
+            return;
+        }
+        LOG.info("Creating Kinesis stream {} with {} shards", stream, shardCount);
+        long deadline = System.nanoTime() + readyTimeout.toNanos();
+        while (true) {
+            try {
+                client.createStream(b -> b.streamName(stream).shardCount(shardCount));
+                return;
+            } catch (ResourceInUseException e) {
+                return; // created meanwhile by someone else: fine
+            } catch (LimitExceededException e) {
+                // Too many streams being created at once in the account: wait for room.
+                if (System.nanoTime() > deadline) {
+                    throw new SetupException("cannot create Kinesis stream " + stream + ": " + e.awsErrorDetails().errorMessage());
+                }
+                sleep();
+            } catch (SdkException e) {
+                throw new SetupException("cannot create Kinesis stream " + stream + ": " + describeError(e), e);
+            }
+        }
+    }
+
+    private void awaitActive(String stream) {
+        long deadline = System.nanoTime() + readyTimeout.toNanos();
+        StreamStatus last = null;
+        while (true) {
+            StreamDescriptionSummary summary = describe(stream);
+            last = summary == null ? null : summary.streamStatus();
+            if (last == StreamStatus.ACTIVE || last == StreamStatus.UPDATING) {
+                // UPDATING streams (resharding) accept writes.
+                return;
+            }
+            if (last == StreamStatus.DELETING) {
+                throw new SetupException("Kinesis stream " + stream + " is being deleted; try again when it is gone");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new SetupException("Kinesis stream " + stream + " did not become ACTIVE within "
+                        + readyTimeout.toSeconds() + " s (last status: " + (last == null ? "not found" : last) + ")");
+            }
+            sleep();
+        }
+    }
+
+    /** The stream's summary, or null when it does not exist (yet). */
+    private StreamDescriptionSummary describe(String stream) {
+        long deadline = System.nanoTime() + readyTimeout.toNanos();
+        while (true) {
+            try {
+                return client.describeStreamSummary(b -> b.streamName(stream)).streamDescriptionSummary();
+            } catch (ResourceNotFoundException e) {
+                return null;
+            } catch (LimitExceededException e) {
+                // Control-plane calls are rate limited per account: back off and ask again.
+                if (System.nanoTime() > deadline) {
+                    throw new SetupException("cannot describe Kinesis stream " + stream + ": " + describeError(e), e);
+                }
+                sleep();
+            } catch (SdkException e) {
+                throw new SetupException("cannot describe Kinesis stream " + stream + ": " + describeError(e), e);
+            }
+        }
+    }
+
+    static String describeError(SdkException e) {
+        String message = e.getMessage();
+        Throwable cause = e.getCause();
+        while (cause != null && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause == null ? message : message + " (" + cause + ")";
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL_INTERVAL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupException("interrupted while waiting for Kinesis streams");
+        }
+    }
+}
