@@ -1,0 +1,191 @@
+package org.airbytekinesis.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.airbytekinesis.flink.testing.ExpectedRecords;
+import org.airbytekinesis.flink.testing.KinesisEmulator;
+import org.airbytekinesis.flink.tools.KinesisStreamReader;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.Record;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The write command on a MiniCluster against kinesis-mock (the emulator LocalStack uses), on real
+ * Airbyte connector output from {@code ../shared/corpus}, read back with the AWS SDK.
+ */
+class AirbyteKinesisWriteITCase {
+    private static final Path CORPUS = Path.of("..", "shared", "corpus");
+    private static final Path JIRA = CORPUS.resolve("messages__faros__jira_all-streams.log");
+    private static final Path GITHUB_PUBLIC = CORPUS.resolve("messages__faros__github_pg-raw_namespace_public.log");
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder()
+                    .setNumberTaskManagers(1)
+                    .setNumberSlotsPerTaskManager(2)
+                    .build());
+
+    private static KinesisEmulator emulator;
+    private static KinesisClient client;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startEmulator() throws Exception {
+        emulator = KinesisEmulator.kinesisMock();
+        client = emulator.client();
+    }
+
+    @AfterAll
+    static void stopEmulator() {
+        if (client != null) {
+            client.close();
+        }
+        if (emulator != null) {
+            emulator.close();
+        }
+    }
+
+    @Test
+    void everyRecordOfTwoCorpusFilesLandsInItsOwnStreamJsonEqualWithUuidPartitionKeys() throws Exception {
+        Path catalog = writeCatalogOf(List.of(JIRA, GITHUB_PUBLIC));
+        Path config = emulator.writeConfig(dir, Map.of());
+        ExpectedRecords expected = ExpectedRecords.fromFiles(ExpectedRecordsNaming::plain, JIRA, GITHUB_PUBLIC);
+        assertEquals(11 + 4, expected.byStream().size(), "jira has 11 streams, github 4");
+
+        runWrite(config, catalog, JIRA, GITHUB_PUBLIC);
+
+        KinesisStreamReader reader = new KinesisStreamReader(client);
+        Set<String> ids = new HashSet<>();
+        int read = 0;
+        for (String stream : expected.byStream().keySet()) {
+            List<Record> records = reader.readAll(stream);
+            expected.assertStreamHolds(stream, records, true);
+            records.forEach(r -> ids.add(r.partitionKey()));
+            read += records.size();
+        }
+        assertEquals(expected.total(), read);
+        assertEquals(read, ids.size(), "every record has its own id");
+        assertTrue(expected.byStream().containsKey("public__airbyte_raw_mytestsource__github__commits"));
+    }
+
+    @Test
+    void recordsWithANamespaceMatchTheSloppyCatalogStreamsWithoutOneAndObjectFormatEmbedsData() throws Exception {
+        // The real catalog paired with these records has no namespaces at all.
+        Path catalog = CORPUS.resolve("catalog__faros__github_catalog-raw.json");
+        Path config = emulator.writeConfig(dir, Map.of("dataFormat", "object", "bufferSize", 7));
+        ExpectedRecords expected = ExpectedRecords.fromFiles((namespace, stream) -> "_" + stream, GITHUB_PUBLIC);
+
+        runWrite(config, catalog, GITHUB_PUBLIC);
+
+        KinesisStreamReader reader = new KinesisStreamReader(client);
+        for (String stream : expected.byStream().keySet()) {
+            expected.assertStreamHolds(stream, reader.readAll(stream), false);
+        }
+        // Catalog streams without records still get their (empty) Kinesis stream.
+        assertEquals(List.of(), reader.readAll("__airbyte_raw_mytestsource__github__reviews"));
+    }
+
+    @Test
+    void aLineThatIsNotJsonStopsTheJobNamingFileAndLine() throws Exception {
+        Path input = dir.resolve("broken.jsonl");
+        Files.writeString(input, String.join("\n",
+                "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{\"a\":1},\"emitted_at\":1}}",
+                "",
+                "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{\"a\":2},\"emitted_at\":1}",
+                ""));
+        Path catalog = writeCatalog(List.<String[]>of(new String[] {null, "s"}));
+        Exception failure = assertThrows(Exception.class,
+                () -> runWrite(emulator.writeConfig(dir, Map.of()), catalog, input));
+        String message = AirbyteKinesisMain.oneLine(failure);
+        assertTrue(message.contains("broken.jsonl line 3: invalid JSON"), message);
+    }
+
+    @Test
+    void aRecordOfAStreamMissingFromTheCatalogStopsTheJobNamingTheStream() throws Exception {
+        Path input = dir.resolve("unknown-stream.jsonl");
+        Files.writeString(input,
+                "{\"type\":\"RECORD\",\"record\":{\"namespace\":\"ns\",\"stream\":\"other\",\"data\":{},\"emitted_at\":1}}\n");
+        Path catalog = writeCatalog(List.<String[]>of(new String[] {null, "s"}));
+        Exception failure = assertThrows(Exception.class,
+                () -> runWrite(emulator.writeConfig(dir, Map.of()), catalog, input));
+        String message = AirbyteKinesisMain.oneLine(failure);
+        assertTrue(message.contains("unknown-stream.jsonl line 1: stream \"ns.other\" is not in the catalog"), message);
+    }
+
+    private static void runWrite(Path config, Path catalog, Path... inputs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--catalog", catalog.toString()));
+        for (Path input : inputs) {
+            args.add("--input");
+            args.add(input.toString());
+        }
+        ByteArrayOutputStream summary = new ByteArrayOutputStream();
+        new WriteCommand(new PrintStream(summary, true, StandardCharsets.UTF_8)).run(WriteOptions.parse(args));
+    }
+
+    /** A catalog with every (namespace, stream) that has records in the files. */
+    private Path writeCatalogOf(List<Path> files) throws Exception {
+        Set<List<String>> streams = new LinkedHashSet<>();
+        for (Path file : files) {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                JsonNode message = ExpectedRecords.EXACT.readTree(line);
+                if ("RECORD".equals(message.path("type").asText())) {
+                    JsonNode record = message.get("record");
+                    streams.add(java.util.Arrays.asList(
+                            record.hasNonNull("namespace") ? record.get("namespace").asText() : null,
+                            record.get("stream").asText()));
+                }
+            }
+        }
+        List<String[]> pairs = new ArrayList<>();
+        streams.forEach(s -> pairs.add(new String[] {s.get(0), s.get(1)}));
+        return writeCatalog(pairs);
+    }
+
+    private Path writeCatalog(List<String[]> namespaceAndName) throws Exception {
+        ObjectNode catalog = ExpectedRecords.EXACT.createObjectNode();
+        ArrayNode streams = catalog.putArray("streams");
+        for (String[] stream : namespaceAndName) {
+            ObjectNode entry = streams.addObject();
+            ObjectNode descriptor = entry.putObject("stream");
+            descriptor.put("name", stream[1]);
+            if (stream[0] != null) {
+                descriptor.put("namespace", stream[0]);
+            }
+            entry.put("destination_sync_mode", "append");
+        }
+        Path file = Files.createTempFile(dir, "catalog", ".json");
+        Files.writeString(file, catalog.toString());
+        return file;
+    }
+
+    /** The corpus's stream names are already Kinesis-safe, so the name is the plain join. */
+    private static final class ExpectedRecordsNaming {
+        static String plain(String namespace, String stream) {
+            return (namespace == null ? "" : namespace) + "_" + stream;
+        }
+    }
+}
