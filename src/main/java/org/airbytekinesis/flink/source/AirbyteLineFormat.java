@@ -58,7 +58,8 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         private long linesRead;
 
         LineReader(Path path, long linesToSkip) throws IOException {
-            this.source = path.toString();
+            // Local files are named by their plain path in messages, others by their URI.
+            this.source = "file".equals(path.toUri().getScheme()) ? path.toUri().getPath() : path.toString();
             this.fileStream = path.getFileSystem().open(path);
             InputStream in = fileStream;
             var inflater = StandardDeCompressors.getDecompressorForFileName(path.getName());

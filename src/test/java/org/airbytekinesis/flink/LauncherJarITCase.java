@@ -1,0 +1,226 @@
+package org.airbytekinesis.flink;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.airbytekinesis.flink.testing.ExpectedRecords;
+import org.airbytekinesis.flink.testing.KinesisEmulator;
+import org.airbytekinesis.flink.tools.KinesisStreamReader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The packaged job jar, as users run it: through {@code bin/airbyte-kinesis} and through Flink's
+ * own CLI front end ({@code flink run}, user-code class loader), against kinesalite. Run by
+ * Failsafe after {@code package}.
+ */
+class LauncherJarITCase {
+    private static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final Path JAR = ROOT.resolve("target/airbyte-kinesis-flink.jar");
+    private static final Path CORPUS = ROOT.resolve("../shared/corpus").normalize();
+    private static final String SECRET = "SECRET-SENTINEL-4f1c9e";
+
+    private static KinesisEmulator emulator;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void startEmulator() throws Exception {
+        emulator = KinesisEmulator.kinesalite();
+    }
+
+    @AfterAll
+    static void stopEmulator() {
+        if (emulator != null) {
+            emulator.close();
+        }
+    }
+
+    @Test
+    void theLauncherWritesEveryRecordKeepsStdoutCleanAndNeverPrintsTheSecret() throws Exception {
+        Path config = emulator.writeConfig(dir, Map.of("privateKey", SECRET, "someFutureOption", true));
+        Path messages = CORPUS.resolve("messages__faros__octopus_all-streams.log");
+
+        Result result = launch("write", "--config", config.toString(),
+                "--catalog", CORPUS.resolve("catalog__faros__octopus_catalog.json").toString(),
+                "--input", messages.toString());
+
+        assertEquals(0, result.exitCode, result.stderr);
+        assertEquals("", result.stdout, "stdout is reserved for Airbyte messages");
+        assertTrue(result.stderr.contains("ignoring unknown keys [someFutureOption]"), result.stderr);
+        assertTrue(result.stderr.contains("wrote 12 records to 2 Kinesis streams"), result.stderr);
+        assertFalse(result.stderr.contains(SECRET));
+        assertFalse(result.logs.contains(SECRET), "the log file holds no secret");
+
+        ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
+        try (KinesisClient client = emulator.client()) {
+            KinesisStreamReader reader = new KinesisStreamReader(client);
+            for (String stream : expected.byStream().keySet()) {
+                expected.assertStreamHolds(stream, reader.readAll(stream), true);
+            }
+        }
+    }
+
+    @Test
+    void aBadLineMakesTheLauncherExitNonZeroWithOneErrorLineNamingFileAndLine() throws Exception {
+        Path input = dir.resolve("bad.jsonl");
+        Files.writeString(input, "{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"hi\"}}\n"
+                + "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"emitted_at\":1}}\n");
+        Path catalog = dir.resolve("catalog.json");
+        Files.writeString(catalog, "{\"streams\":[{\"stream\":{\"name\":\"s\"}}]}");
+
+        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of()).toString(),
+                "--catalog", catalog.toString(), "--input", input.toString());
+
+        assertEquals(1, result.exitCode, result.stderr);
+        assertEquals("", result.stdout);
+        List<String> errorLines = result.stderr.lines().filter(l -> l.startsWith("error: ")).collect(Collectors.toList());
+        assertEquals(List.of("error: " + input + " line 2: record has no \"data\""), errorLines, result.stderr);
+    }
+
+    @Test
+    void aConfigErrorNamesTheKey() throws Exception {
+        Path catalog = dir.resolve("catalog.json");
+        Files.writeString(catalog, "{\"streams\":[{\"stream\":{\"name\":\"s\"}}]}");
+        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of("bufferSize", 501)).toString(),
+                "--catalog", catalog.toString(), "--input", catalog.toString());
+        assertEquals(1, result.exitCode);
+        assertEquals("error: config: bufferSize must be between 1 and 500, got 501", result.stderr.strip());
+    }
+
+    @Test
+    void theJarRunsThroughFlinksCliFrontEndWithTheUserCodeClassLoader() throws Exception {
+        Path config = emulator.writeConfig(dir, Map.of());
+        Path confDir = Files.createDirectories(dir.resolve("flink-conf"));
+        Files.writeString(confDir.resolve("config.yaml"), "parallelism:\n  default: 2\n");
+        Path messages = CORPUS.resolve("messages__faros__bitbucket_all-streams.log");
+        Path catalog = dir.resolve("bitbucket-catalog.json");
+        Files.writeString(catalog, catalogOfStreamsIn(messages));
+
+        List<String> command = new ArrayList<>(List.of("java",
+                "@" + ROOT.resolve("flink-conf/java17-module-opens.args"),
+                "-Daws.cborEnabled=false",
+                "-Dlog4j2.configurationFile=" + ROOT.resolve("flink-conf/log4j-launcher.properties"),
+                "-Dairbyte.kinesis.log.file=" + dir.resolve("cli.log"),
+                "-cp", Files.readString(ROOT.resolve("target/launcher-classpath.txt")).strip(),
+                "org.apache.flink.client.cli.CliFrontend", "run", "-t", "local", JAR.toString(),
+                "write", "--config", config.toString(), "--catalog", catalog.toString(), "--input", messages.toString()));
+        Result result = run(command, Map.of("FLINK_CONF_DIR", confDir.toString()), dir.resolve("cli.log"));
+
+        assertEquals(0, result.exitCode, result.stderr + result.stdout);
+        ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
+        assertEquals(71, expected.total());
+        try (KinesisClient client = emulator.client()) {
+            KinesisStreamReader reader = new KinesisStreamReader(client);
+            for (String stream : expected.byStream().keySet()) {
+                expected.assertStreamHolds(stream, reader.readAll(stream), true);
+            }
+        }
+    }
+
+    @Test
+    void theJobJarBundlesTheConnectorAndRelocatedJacksonButNoFlinkRuntimeOrLogging() throws IOException {
+        try (JarFile jar = new JarFile(JAR.toFile())) {
+            assertEquals("org.airbytekinesis.flink.AirbyteKinesisMain",
+                    jar.getManifest().getMainAttributes().getValue("Main-Class"));
+            List<String> entries = Collections.list(jar.entries()).stream().map(e -> e.getName()).collect(Collectors.toList());
+            assertTrue(entries.contains("org/apache/flink/connector/kinesis/sink/KinesisStreamsSink.class"));
+            assertTrue(entries.stream().anyMatch(e -> e.startsWith("org/apache/flink/kinesis/shaded/software/amazon/awssdk/")));
+            assertTrue(entries.stream().anyMatch(e -> e.startsWith("org/airbytekinesis/shaded/com/fasterxml/jackson/core/")));
+            for (String forbidden : List.of("com/fasterxml/", "org/apache/logging/", "org/slf4j/", "com/google/common/",
+                    "org/apache/commons/", "org/joda/", "org/apache/flink/runtime/", "org/apache/flink/api/common/",
+                    "org/apache/flink/streaming/api/environment/", "org/apache/hc/", "io/netty/")) {
+                assertFalse(entries.stream().anyMatch(e -> e.startsWith(forbidden)), "the jar bundles " + forbidden);
+            }
+        }
+    }
+
+    private String catalogOfStreamsIn(Path messages) throws IOException {
+        List<String> streams;
+        try (Stream<String> lines = Files.lines(messages)) {
+            streams = lines.map(line -> {
+                        try {
+                            return ExpectedRecords.EXACT.readTree(line);
+                        } catch (IOException e) {
+                            throw new RuntimeException(e);
+                        }
+                    })
+                    .filter(m -> "RECORD".equals(m.path("type").asText()))
+                    .map(m -> m.get("record").get("stream").asText())
+                    .distinct()
+                    .collect(Collectors.toList());
+        }
+        return streams.stream()
+                .map(s -> "{\"stream\":{\"name\":\"" + s + "\"},\"destination_sync_mode\":\"append\"}")
+                .collect(Collectors.joining(",", "{\"streams\":[", "]}"));
+    }
+
+    private Result launch(String... args) throws Exception {
+        Path logDir = Files.createDirectories(dir.resolve("logs"));
+        List<String> command = new ArrayList<>();
+        command.add(ROOT.resolve("bin/airbyte-kinesis").toString());
+        command.addAll(List.of(args));
+        return run(command, Map.of("AIRBYTE_KINESIS_JAVA_OPTS", "-Daws.cborEnabled=false",
+                "AIRBYTE_KINESIS_LOG_DIR", logDir.toString()), logDir);
+    }
+
+    private Result run(List<String> command, Map<String, String> env, Path logs) throws Exception {
+        File stdout = dir.resolve("stdout.txt").toFile();
+        File stderr = dir.resolve("stderr.txt").toFile();
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(stdout).redirectError(stderr).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        if (!process.waitFor(3, TimeUnit.MINUTES)) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            throw new AssertionError("timed out: " + command);
+        }
+        StringBuilder logText = new StringBuilder();
+        if (Files.isDirectory(logs)) {
+            try (Stream<Path> files = Files.list(logs)) {
+                for (Path file : files.collect(Collectors.toList())) {
+                    logText.append(Files.readString(file, StandardCharsets.UTF_8));
+                }
+            }
+        } else if (Files.exists(logs)) {
+            logText.append(Files.readString(logs, StandardCharsets.UTF_8));
+        }
+        return new Result(process.exitValue(),
+                Files.readString(stdout.toPath(), StandardCharsets.UTF_8),
+                Files.readString(stderr.toPath(), StandardCharsets.UTF_8),
+                logText.toString());
+    }
+
+    private static final class Result {
+        final int exitCode;
+        final String stdout;
+        final String stderr;
+        final String logs;
+
+        Result(int exitCode, String stdout, String stderr, String logs) {
+            this.exitCode = exitCode;
+            this.stdout = stdout;
+            this.stderr = stderr;
+            this.logs = logs;
+        }
+    }
+}
