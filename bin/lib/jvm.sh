@@ -1,0 +1,32 @@
+# Shared by the bin/ scripts: builds the job jar when needed and runs a class from it with the
+# Flink runtime (the pom's provided scope) beside it. Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+JAR="$ROOT/target/airbyte-kinesis-flink.jar"
+CLASSPATH_FILE="$ROOT/target/launcher-classpath.txt"
+
+# Builds target/airbyte-kinesis-flink.jar when it is missing or older than the sources.
+build_if_needed() {
+  if [[ ! -f "$JAR" || ! -f "$CLASSPATH_FILE" || "$ROOT/pom.xml" -nt "$JAR" \
+        || -n "$(find "$ROOT/src/main" -newer "$JAR" -print -quit)" ]]; then
+    echo "airbyte-kinesis: building $JAR ..." >&2
+    (cd "$ROOT" && mvn -B -q -Dstyle.color=never -DskipTests package) >&2
+  fi
+}
+
+# run_java MAIN_CLASS ARGS...: logs go to stderr (warnings and errors) and to a log file
+# ($AIRBYTE_KINESIS_LOG_DIR, default target/logs); extra JVM options from $AIRBYTE_KINESIS_JAVA_OPTS.
+run_java() {
+  local main_class="$1"
+  shift
+  local log_dir="${AIRBYTE_KINESIS_LOG_DIR:-$ROOT/target/logs}"
+  mkdir -p "$log_dir"
+  # shellcheck disable=SC2086
+  java \
+    @"$ROOT/flink-conf/java17-module-opens.args" \
+    -Dlog4j2.configurationFile="$ROOT/flink-conf/log4j-launcher.properties" \
+    -Dairbyte.kinesis.log.file="$log_dir/airbyte-kinesis-$(date +%Y%m%d-%H%M%S)-$$.log" \
+    ${AIRBYTE_KINESIS_JAVA_OPTS:-} \
+    -cp "$JAR:$(cat "$CLASSPATH_FILE")" \
+    "$main_class" "$@"
+}
