@@ -21,9 +21,12 @@ run_java() {
   shift
   local log_dir="${AIRBYTE_KINESIS_LOG_DIR:-$ROOT/target/logs}"
   mkdir -p "$log_dir"
+  # CBOR off: the JSON protocol works with AWS and with every emulator (kinesalite's CBOR replies
+  # break the SDK); -Daws.cborEnabled=true in AIRBYTE_KINESIS_JAVA_OPTS turns it back on.
   # shellcheck disable=SC2086
   java \
     @"$ROOT/flink-conf/java17-module-opens.args" \
+    -Daws.cborEnabled=false \
     -Dlog4j2.configurationFile="$ROOT/flink-conf/log4j-launcher.properties" \
     -Dairbyte.kinesis.log.file="$log_dir/airbyte-kinesis-$(date +%Y%m%d-%H%M%S)-$$.log" \
     ${AIRBYTE_KINESIS_JAVA_OPTS:-} \
