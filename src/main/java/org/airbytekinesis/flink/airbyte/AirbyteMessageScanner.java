@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.airbyte;
 
+import com.fasterxml.jackson.core.ErrorReportConfiguration;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
@@ -30,6 +31,11 @@ public final class AirbyteMessageScanner {
                         .maxNumberLength(Integer.MAX_VALUE)
                         .maxStringLength(Integer.MAX_VALUE)
                         .maxNameLength(Integer.MAX_VALUE)
+                        .build())
+                // Jackson quotes up to 256 characters of an unrecognized token in its message,
+                // which would put the line's content into the error: keep only its first ones.
+                .errorReportConfiguration(ErrorReportConfiguration.builder()
+                        .maxErrorTokenLength(0)
                         .build())
                 .build();
     }

@@ -138,6 +138,10 @@ public final class DestinationConfig implements Serializable {
             throw new SetupException("config: " + ENDPOINT + " must not be empty (leave it out for AWS's own endpoint)");
         }
         String withScheme = text.contains("://") ? text : "https://" + text;
+        if (withScheme.substring(withScheme.indexOf("://") + 3).split("[/?#]", 2)[0].contains("@")) {
+            // Never echo it: the part before '@' would be a password.
+            throw new SetupException("config: " + ENDPOINT + " must not contain user information (user:password@)");
+        }
         URI uri;
         try {
             uri = new URI(withScheme);

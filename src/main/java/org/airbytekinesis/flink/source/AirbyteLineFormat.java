@@ -61,14 +61,19 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
             // Local files are named by their plain path in messages, others by their URI.
             this.source = "file".equals(path.toUri().getScheme()) ? path.toUri().getPath() : path.toString();
             this.fileStream = path.getFileSystem().open(path);
-            InputStream in = fileStream;
-            var inflater = StandardDeCompressors.getDecompressorForFileName(path.getName());
-            if (inflater != null) {
-                in = inflater.create(in);
-            }
-            this.lines = new LineSplitter(in, READ_BUFFER_BYTES);
-            while (linesRead < linesToSkip && lines.nextLine() != null) {
-                linesRead++;
+            try {
+                InputStream in = fileStream;
+                var inflater = StandardDeCompressors.getDecompressorForFileName(path.getName());
+                if (inflater != null) {
+                    in = inflater.create(in);
+                }
+                this.lines = new LineSplitter(in, READ_BUFFER_BYTES);
+                while (linesRead < linesToSkip && lines.nextLine() != null) {
+                    linesRead++;
+                }
+            } catch (IOException | RuntimeException e) {
+                fileStream.close();
+                throw e;
             }
         }
 

@@ -222,7 +222,15 @@ class DestinationConfigTest {
         assertTrue(text.contains("redacted"), text);
         assertTrue(text.contains("https://localhost:4567"), text);
         assertTrue(text.contains("us-east-1"), text);
-        assertTrue(text.contains("default chain"), parse("{}").toString());
+        String defaults = parse("{}").toString();
+        assertTrue(defaults.contains("default chain"), defaults);
+    }
+
+    @Test
+    void endpointWithUserInformationIsRefusedWithoutEchoingIt() {
+        SetupException e = refused("{\"endpoint\":\"https://user:" + SECRET + "@kinesis.example.com/\"}");
+        assertMentions(e, "endpoint", "user information");
+        assertNoSecret(e.getMessage());
     }
 
     @Test

@@ -1,0 +1,234 @@
+package org.airbytekinesis.flink.envelope;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.airbytekinesis.flink.BadInputException;
+import org.airbytekinesis.flink.airbyte.CatalogStream;
+import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
+import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
+import org.airbytekinesis.flink.airbyte.StreamDescriptor;
+import org.airbytekinesis.flink.config.DataFormat;
+import org.airbytekinesis.flink.routing.StreamRoutes;
+import org.airbytekinesis.flink.source.InputLine;
+import org.apache.flink.api.common.accumulators.Accumulator;
+import org.apache.flink.streaming.api.operators.StreamFlatMap;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class RecordEnveloperTest {
+    private static final String SOURCE = "file:/data/input.jsonl";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private static final StreamRoutes ROUTES = StreamRoutes.forCatalog(new ConfiguredCatalog(List.of(
+            new CatalogStream(new StreamDescriptor(null, "users"), DestinationSyncMode.APPEND),
+            new CatalogStream(new StreamDescriptor("poke", "pokemon"), DestinationSyncMode.OVERWRITE))));
+
+    private static OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness(DataFormat format) throws Exception {
+        OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness =
+                new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new RecordEnveloper(ROUTES, format)));
+        harness.open();
+        return harness;
+    }
+
+    private static void process(OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness, long lineNumber,
+            String line) throws Exception {
+        harness.processElement(new StreamRecord<>(new InputLine(SOURCE, lineNumber, line.getBytes(StandardCharsets.UTF_8))));
+    }
+
+    private static String record(String stream, String namespace, String data) {
+        return "{\"type\":\"RECORD\",\"record\":{\"stream\":\"" + stream + "\","
+                + (namespace == null ? "" : "\"namespace\":\"" + namespace + "\",")
+                + "\"data\":" + data + ",\"emitted_at\":1629758603937}}";
+    }
+
+    private static BadInputException failure(DataFormat format, long lineNumber, String line) throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(format)) {
+            return assertThrows(BadInputException.class, () -> process(harness, lineNumber, line));
+        }
+    }
+
+    private static long accumulator(OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness, String name) {
+        Map<String, Accumulator<?, ?>> accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
+        Accumulator<?, ?> accumulator = accumulators.get(name);
+        return accumulator == null ? 0 : (Long) accumulator.getLocalValue();
+    }
+
+    @Test
+    void recordBecomesEnvelopeForItsKinesisStream() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"id\": 1, \"name\": \"Рома\"}"));
+            List<KinesisEnvelope> output = harness.extractOutputValues();
+            assertEquals(1, output.size());
+            KinesisEnvelope envelope = output.get(0);
+            assertEquals("_users", envelope.kinesisStream);
+
+            UUID id = UUID.fromString(envelope.partitionKey);
+            assertEquals(4, id.version());
+            assertEquals(2, id.variant());
+            assertEquals(id.toString(), envelope.partitionKey);
+
+            JsonNode root = MAPPER.readTree(envelope.payload);
+            assertEquals(envelope.partitionKey, root.get("_airbyte_ab_id").textValue());
+            assertEquals(1629758603937L, root.get("_airbyte_emitted_at").longValue());
+            assertEquals("{\"id\":1,\"name\":\"Рома\"}", root.get("_airbyte_data").textValue());
+        }
+    }
+
+    @Test
+    void objectFormatEmbedsTheData() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.OBJECT)) {
+            process(harness, 1, record("pokemon", "poke", "{\"id\":25}"));
+            KinesisEnvelope envelope = harness.extractOutputValues().get(0);
+            assertEquals("poke_pokemon", envelope.kinesisStream);
+            assertEquals(MAPPER.readTree("{\"id\":25}"), MAPPER.readTree(envelope.payload).get("_airbyte_data"));
+        }
+    }
+
+    @Test
+    void recordsFollowTheNamespaceFallback() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", "public", "{}"));
+            process(harness, 2, record("pokemon", null, "{}"));
+            List<KinesisEnvelope> output = harness.extractOutputValues();
+            assertEquals("_users", output.get(0).kinesisStream);
+            assertEquals("poke_pokemon", output.get(1).kinesisStream);
+        }
+    }
+
+    @Test
+    void everyRecordGetsItsOwnId() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            for (int i = 1; i <= 200; i++) {
+                process(harness, i, record("users", null, "{\"i\":" + i + "}"));
+            }
+            Set<String> ids = new HashSet<>();
+            for (KinesisEnvelope envelope : harness.extractOutputValues()) {
+                ids.add(envelope.partitionKey);
+                assertEquals(envelope.partitionKey, MAPPER.readTree(envelope.payload).get("_airbyte_ab_id").textValue());
+            }
+            assertEquals(200, ids.size());
+        }
+    }
+
+    @Test
+    void logStateAndBlankLinesGiveNothing() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, "{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"hi\"}}");
+            process(harness, 2, "");
+            process(harness, 3, "   ");
+            process(harness, 4, "{\"state\":{\"data\":{}},\"type\":\"STATE\"}");
+            process(harness, 5, "{\"type\":\"TRACE\",\"trace\":{}}");
+            assertTrue(harness.extractOutputValues().isEmpty());
+            assertEquals(0, accumulator(harness, RecordEnveloper.RECORDS_ACCUMULATOR));
+        }
+    }
+
+    @Test
+    void recordsAreCountedPerStream() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{}"));
+            process(harness, 2, record("users", "public", "{}"));
+            process(harness, 3, "{\"type\":\"LOG\",\"log\":{}}");
+            process(harness, 4, record("pokemon", "poke", "{}"));
+            assertEquals(3, accumulator(harness, RecordEnveloper.RECORDS_ACCUMULATOR));
+            assertEquals(2, accumulator(harness, RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + "_users"));
+            assertEquals(1, accumulator(harness, RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + "poke_pokemon"));
+        }
+    }
+
+    @Test
+    void missingEmittedAtGetsTheTimeOfReading() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            long before = System.currentTimeMillis();
+            process(harness, 1, "{\"type\":\"RECORD\",\"record\":{\"stream\":\"users\",\"data\":{}}}");
+            long after = System.currentTimeMillis();
+            JsonNode root = MAPPER.readTree(harness.extractOutputValues().get(0).payload);
+            long emittedAt = root.get("_airbyte_emitted_at").longValue();
+            assertTrue(emittedAt >= before && emittedAt <= after, () -> String.valueOf(emittedAt));
+        }
+    }
+
+    @Test
+    void badLineFailsNamingSourceAndLine() throws Exception {
+        BadInputException e = failure(DataFormat.STRING, 17, "{\"type\":\"RECORD\",\"record\":{\"stream\":\"users\"}}");
+        assertTrue(e.getMessage().startsWith(SOURCE + " line 17: "), e.getMessage());
+        assertTrue(e.getMessage().contains("record has no \"data\""), e.getMessage());
+
+        e = failure(DataFormat.STRING, 3, "not json at all");
+        assertTrue(e.getMessage().contains(SOURCE), e.getMessage());
+        assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+    }
+
+    @Test
+    void streamNotInTheCatalogFailsNamingTheStream() throws Exception {
+        BadInputException e = failure(DataFormat.STRING, 8, record("orders", "shop", "{}"));
+        assertTrue(e.getMessage().contains(SOURCE + " line 8"), e.getMessage());
+        assertTrue(e.getMessage().contains("\"shop.orders\" is not in the catalog"), e.getMessage());
+
+        e = failure(DataFormat.STRING, 9, record("pokemon", "other", "{}"));
+        assertTrue(e.getMessage().contains("\"other.pokemon\""), e.getMessage());
+        assertTrue(e.getMessage().contains("poke.pokemon"), e.getMessage());
+    }
+
+    @Test
+    void envelopeOverOneMebibyteFailsWithItsSize() throws Exception {
+        int max = RecordEnveloper.MAX_KINESIS_RECORD_BYTES;
+        // The envelope's size beyond its data is fixed; measure it with a small record.
+        int overhead;
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"x\":\"a\"}"));
+            KinesisEnvelope small = harness.extractOutputValues().get(0);
+            overhead = small.payload.length + small.partitionKey.length() - 1;
+        }
+        int largestFitting = max - overhead;
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"x\":\"" + "a".repeat(largestFitting) + "\"}"));
+            KinesisEnvelope fitting = harness.extractOutputValues().get(0);
+            assertEquals(max, fitting.payload.length + fitting.partitionKey.length());
+        }
+        BadInputException e = failure(DataFormat.STRING, 5,
+                record("users", null, "{\"x\":\"" + "a".repeat(largestFitting + 1) + "\"}"));
+        assertTrue(e.getMessage().startsWith(SOURCE + " line 5: "), e.getMessage());
+        assertTrue(e.getMessage().contains("the envelope of this record is " + (max - 36 + 1) + " bytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("at most " + max + " bytes"), e.getMessage());
+    }
+
+    @Test
+    void escapingCountsTowardsTheSizeLimit() throws Exception {
+        // 600 KiB of escaped quotes (\\") is 1.2 MiB once escaped again into the STRING format, but fits as an OBJECT.
+        String data = "{\"q\":\"" + "\\\"".repeat(300 * 1024) + "\"}";
+        BadInputException e = failure(DataFormat.STRING, 2, record("users", null, data));
+        assertTrue(e.getMessage().contains("Kinesis accepts at most"), e.getMessage());
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.OBJECT)) {
+            process(harness, 2, record("users", null, data));
+            assertEquals(1, harness.extractOutputValues().size());
+        }
+    }
+
+    @Test
+    void randomUuidsAreVersionFour() {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < 1000; i++) {
+            String text = RecordEnveloper.randomUuid();
+            UUID id = UUID.fromString(text);
+            assertEquals(4, id.version());
+            assertEquals(2, id.variant());
+            assertEquals(36, text.length());
+            ids.add(text);
+        }
+        assertEquals(1000, ids.size());
+        assertNotEquals(RecordEnveloper.randomUuid(), RecordEnveloper.randomUuid());
+    }
+}
