@@ -14,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.airbytekinesis.flink.testing.Corpus;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
@@ -36,9 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Airbyte connector output from {@code ../shared/corpus}, read back with the AWS SDK.
  */
 class AirbyteKinesisWriteITCase {
-    private static final Path CORPUS = Path.of("..", "shared", "corpus");
-    private static final Path JIRA = CORPUS.resolve("messages__faros__jira_all-streams.log");
-    private static final Path GITHUB_PUBLIC = CORPUS.resolve("messages__faros__github_pg-raw_namespace_public.log");
+    private static final Path JIRA = Corpus.file("messages__faros__jira_all-streams.log");
+    private static final Path GITHUB_PUBLIC = Corpus.file("messages__faros__github_pg-raw_namespace_public.log");
 
     @RegisterExtension
     static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
@@ -95,7 +95,7 @@ class AirbyteKinesisWriteITCase {
     @Test
     void recordsWithANamespaceMatchTheSloppyCatalogStreamsWithoutOneAndObjectFormatEmbedsData() throws Exception {
         // The real catalog paired with these records has no namespaces at all.
-        Path catalog = CORPUS.resolve("catalog__faros__github_catalog-raw.json");
+        Path catalog = Corpus.file("catalog__faros__github_catalog-raw.json");
         Path config = emulator.writeConfig(dir, Map.of("dataFormat", "object", "bufferSize", 7));
         ExpectedRecords expected = ExpectedRecords.fromFiles((namespace, stream) -> "_" + stream, GITHUB_PUBLIC);
 

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.airbytekinesis.flink.testing.Corpus;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
@@ -34,7 +35,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LauncherJarITCase {
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path JAR = ROOT.resolve("target/airbyte-kinesis-flink.jar");
-    private static final Path CORPUS = ROOT.resolve("../shared/corpus").normalize();
     private static final String SECRET = "SECRET-SENTINEL-4f1c9e";
 
     private static KinesisEmulator emulator;
@@ -57,10 +57,10 @@ class LauncherJarITCase {
     @Test
     void theLauncherWritesEveryRecordKeepsStdoutCleanAndNeverPrintsTheSecret() throws Exception {
         Path config = emulator.writeConfig(dir, Map.of("privateKey", SECRET, "someFutureOption", true));
-        Path messages = CORPUS.resolve("messages__faros__octopus_all-streams.log");
+        Path messages = Corpus.file("messages__faros__octopus_all-streams.log");
 
         Result result = launch("write", "--config", config.toString(),
-                "--catalog", CORPUS.resolve("catalog__faros__octopus_catalog.json").toString(),
+                "--catalog", Corpus.file("catalog__faros__octopus_catalog.json").toString(),
                 "--input", messages.toString());
 
         assertEquals(0, result.exitCode, result.stderr);
@@ -111,7 +111,7 @@ class LauncherJarITCase {
         Path config = emulator.writeConfig(dir, Map.of());
         Path confDir = Files.createDirectories(dir.resolve("flink-conf"));
         Files.writeString(confDir.resolve("config.yaml"), "parallelism:\n  default: 2\n");
-        Path messages = CORPUS.resolve("messages__faros__bitbucket_all-streams.log");
+        Path messages = Corpus.file("messages__faros__bitbucket_all-streams.log");
         Path catalog = dir.resolve("bitbucket-catalog.json");
         Files.writeString(catalog, catalogOfStreamsIn(messages));
 

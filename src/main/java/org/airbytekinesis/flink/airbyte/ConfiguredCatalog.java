@@ -1,17 +1,13 @@
 package org.airbytekinesis.flink.airbyte;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.Serializable;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.airbytekinesis.flink.SetupException;
+import org.airbytekinesis.flink.config.JsonFiles;
 
 /**
  * A ConfiguredAirbyteCatalog, read leniently: real catalogs often hold only {@code stream.name}
@@ -28,17 +24,7 @@ public final class ConfiguredCatalog implements Serializable {
     }
 
     public static ConfiguredCatalog fromFile(Path path) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(path));
-        } catch (JsonProcessingException e) {
-            JsonLocation where = e.getLocation();
-            throw new SetupException("catalog " + path + ": not valid JSON"
-                    + (where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr())
-                    + ": " + e.getOriginalMessage());
-        } catch (IOException e) {
-            throw new SetupException("catalog " + path + ": cannot read it: " + e);
-        }
+        JsonNode root = JsonFiles.read(path, "catalog", true);
         try {
             return fromJson(root);
         } catch (SetupException e) {

@@ -1,14 +1,9 @@
 package org.airbytekinesis.flink.config;
 
-import com.fasterxml.jackson.core.JsonLocation;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.Serializable;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -71,18 +66,8 @@ public final class DestinationConfig implements Serializable {
     }
 
     public static DestinationConfig fromFile(Path path) {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(path));
-        } catch (JsonProcessingException e) {
-            // Jackson's message may quote the file's content, which can hold a secret: give only where.
-            JsonLocation where = e.getLocation();
-            throw new SetupException("config " + path + ": not valid JSON"
-                    + (where == null ? "" : " at line " + where.getLineNr() + ", column " + where.getColumnNr()));
-        } catch (IOException e) {
-            throw new SetupException("config " + path + ": cannot read it: " + e);
-        }
-        return fromJson(root);
+        // The config holds credentials: errors say where, never what.
+        return fromJson(JsonFiles.read(path, "config", false));
     }
 
     public static DestinationConfig fromJson(JsonNode root) {

@@ -17,10 +17,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.airbytekinesis.flink.testing.Corpus;
 import org.junit.jupiter.api.Test;
 
 class AirbyteMessageScannerTest {
-    private static final Path CORPUS = Path.of("../shared/corpus");
 
     private final AirbyteMessageScanner scanner = new AirbyteMessageScanner();
 
@@ -337,10 +337,11 @@ class AirbyteMessageScannerTest {
     @Test
     void everyCorpusLineIsScanned() throws IOException {
         Map<String, Long> recordsByFile = new TreeMap<>();
-        for (Path file : corpusMessageFiles()) {
+        assertEquals(6, Corpus.messageFiles().size(), "corpus message files");
+        for (Path file : Corpus.messageFiles()) {
             long records = 0;
             int lineNumber = 0;
-            for (byte[] line : lines(Files.readAllBytes(file))) {
+            for (byte[] line : Corpus.lines(Files.readAllBytes(file))) {
                 lineNumber++;
                 ScannedMessage message;
                 try {
@@ -370,42 +371,13 @@ class AirbyteMessageScannerTest {
 
     @Test
     void corpusRecordsOfTheGithubFileHaveNamespacePublic() throws IOException, MalformedMessageException {
-        Path file = CORPUS.resolve("messages__faros__github_pg-raw_namespace_public.log");
-        for (byte[] line : lines(Files.readAllBytes(file))) {
+        Path file = Corpus.file("messages__faros__github_pg-raw_namespace_public.log");
+        for (byte[] line : Corpus.lines(Files.readAllBytes(file))) {
             ScannedMessage message = scanner.scan(line, line.length);
             if (message.isRecord()) {
                 assertEquals("public", message.namespace());
                 assertTrue(message.stream().startsWith("_airbyte_raw_mytestsource__github__"), message.stream());
             }
         }
-    }
-
-    /** The corpus message files, sorted by name. */
-    static List<Path> corpusMessageFiles() throws IOException {
-        try (Stream<Path> files = Files.list(CORPUS)) {
-            List<Path> list = files
-                    .filter(p -> p.getFileName().toString().startsWith("messages__"))
-                    .filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".jsonl"))
-                    .sorted()
-                    .collect(Collectors.toList());
-            assertEquals(6, list.size(), list.toString());
-            return list;
-        }
-    }
-
-    /** Lines split at LF; a trailing newline does not start another line. */
-    static List<byte[]> lines(byte[] content) {
-        List<byte[]> lines = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < content.length; i++) {
-            if (content[i] == '\n') {
-                lines.add(Arrays.copyOfRange(content, start, i));
-                start = i + 1;
-            }
-        }
-        if (start < content.length) {
-            lines.add(Arrays.copyOfRange(content, start, content.length));
-        }
-        return lines;
     }
 }

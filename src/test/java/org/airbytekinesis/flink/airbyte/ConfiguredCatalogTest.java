@@ -13,11 +13,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.airbytekinesis.flink.SetupException;
+import org.airbytekinesis.flink.testing.Corpus;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ConfiguredCatalogTest {
-    private static final Path CORPUS = Path.of("../shared/corpus");
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     @TempDir
@@ -39,7 +39,7 @@ class ConfiguredCatalogTest {
 
     @Test
     void minimalOctopusCatalogIsRead() {
-        ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(CORPUS.resolve("catalog__faros__octopus_catalog.json"));
+        ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(Corpus.file("catalog__faros__octopus_catalog.json"));
         List<CatalogStream> streams = catalog.streams();
         assertEquals(2, streams.size());
         assertEquals(new StreamDescriptor(null, "mytestsource__octopus__deployments"), streams.get(0).descriptor());
@@ -50,7 +50,7 @@ class ConfiguredCatalogTest {
 
     @Test
     void minimalGithubCatalogIsReadInOrder() {
-        ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(CORPUS.resolve("catalog__faros__github_catalog-raw.json"));
+        ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(Corpus.file("catalog__faros__github_catalog-raw.json"));
         List<CatalogStream> streams = catalog.streams();
         assertEquals(24, streams.size());
         assertEquals("_airbyte_raw_mytestsource__github__assignees", streams.get(0).descriptor().name());
@@ -70,7 +70,7 @@ class ConfiguredCatalogTest {
     @Test
     void platformGeneratedPokeCatalogIsRead() {
         ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(
-                CORPUS.resolve("catalog__marcosmarxm__destination_catalog_poke_overwrite.json"));
+                Corpus.file("catalog__marcosmarxm__destination_catalog_poke_overwrite.json"));
         assertEquals(1, catalog.streams().size());
         CatalogStream stream = catalog.streams().get(0);
         assertEquals("pokemon", stream.descriptor().name());

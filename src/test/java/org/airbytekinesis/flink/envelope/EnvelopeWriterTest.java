@@ -21,10 +21,10 @@ import org.airbytekinesis.flink.airbyte.AirbyteMessageScanner;
 import org.airbytekinesis.flink.airbyte.MalformedMessageException;
 import org.airbytekinesis.flink.airbyte.ScannedMessage;
 import org.airbytekinesis.flink.config.DataFormat;
+import org.airbytekinesis.flink.testing.Corpus;
 import org.junit.jupiter.api.Test;
 
 class EnvelopeWriterTest {
-    private static final Path CORPUS = Path.of("../shared/corpus");
     private static final String ID = "00000000-0000-4000-8000-000000000000";
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
@@ -191,9 +191,9 @@ class EnvelopeWriterTest {
         EnvelopeWriter stringWriter = new EnvelopeWriter(DataFormat.STRING);
         EnvelopeWriter objectWriter = new EnvelopeWriter(DataFormat.OBJECT);
         int records = 0;
-        for (Path file : corpusMessageFiles()) {
+        for (Path file : Corpus.messageFiles()) {
             int lineNumber = 0;
-            for (byte[] line : lines(Files.readAllBytes(file))) {
+            for (byte[] line : Corpus.lines(Files.readAllBytes(file))) {
                 lineNumber++;
                 String where = file.getFileName() + " line " + lineNumber;
                 ScannedMessage message = scanner.scan(line, line.length);
@@ -222,32 +222,5 @@ class EnvelopeWriterTest {
             }
         }
         assertEquals(71 + 111 + 151 + 12 + 24, records);
-    }
-
-    private static List<Path> corpusMessageFiles() throws IOException {
-        try (Stream<Path> files = Files.list(CORPUS)) {
-            List<Path> list = files
-                    .filter(p -> p.getFileName().toString().startsWith("messages__"))
-                    .filter(p -> p.toString().endsWith(".log") || p.toString().endsWith(".jsonl"))
-                    .sorted()
-                    .collect(Collectors.toList());
-            assertEquals(6, list.size(), list.toString());
-            return list;
-        }
-    }
-
-    private static List<byte[]> lines(byte[] content) {
-        List<byte[]> lines = new ArrayList<>();
-        int start = 0;
-        for (int i = 0; i < content.length; i++) {
-            if (content[i] == '\n') {
-                lines.add(Arrays.copyOfRange(content, start, i));
-                start = i + 1;
-            }
-        }
-        if (start < content.length) {
-            lines.add(Arrays.copyOfRange(content, start, content.length));
-        }
-        return lines;
     }
 }
