@@ -8,6 +8,9 @@ import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRouter;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputLine;
+import org.airbytekinesis.flink.state.StateOutput;
+import org.airbytekinesis.flink.state.StateReleaser;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -15,34 +18,41 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * The pipeline, without its wiring: input lines are turned into Kinesis envelopes, keyed by
- * Kinesis stream, and routed through one side output per stream to that stream's own sink.
- * {@code main} passes the real file source and Kinesis sinks; tests pass bounded sources and
- * collecting sinks.
+ * Kinesis stream, and routed through one side output per stream to that stream's own sink;
+ * STATE messages go to the releaser, which lets each out once the records before it are
+ * durable. {@code main} passes the real source, Kinesis sinks and stdout; tests pass bounded
+ * sources and collecting sinks and outputs.
  */
 public final class AirbyteKinesisJob {
     public static final String SOURCE_UID = "airbyte-input";
     public static final String ENVELOPE_UID = "record-envelope";
     public static final String ROUTER_UID = "stream-router";
     public static final String SINK_UID_PREFIX = "kinesis-sink-";
+    public static final String STATE_RELEASER_UID = "state-releaser";
 
     private AirbyteKinesisJob() {}
 
     /**
      * @param lines the input lines (source already named and uid'ed by the caller)
-     * @param sinkForStream the sink of each Kinesis stream, by stream name
+     * @param sinkForStream the sink of each Kinesis stream, by stream name; it must have
+     *     written everything it was given when a checkpoint completes
+     * @param stateOutput where released STATE messages go
      */
     public static void defineWorkflow(
             DataStream<InputLine> lines,
             StreamRoutes routes,
             DataFormat dataFormat,
-            Function<String, Sink<KinesisEnvelope>> sinkForStream) {
+            Function<String, Sink<KinesisEnvelope>> sinkForStream,
+            StateOutput stateOutput) {
         Map<String, OutputTag<KinesisEnvelope>> sideOutputs =
                 StreamRouter.sideOutputs(routes.kinesisStreams().values());
 
-        SingleOutputStreamOperator<KinesisEnvelope> routed = lines
-                .flatMap(new RecordEnveloper(routes, dataFormat))
+        SingleOutputStreamOperator<KinesisEnvelope> envelopes = lines
+                .process(new RecordEnveloper(routes, dataFormat))
                 .uid(ENVELOPE_UID)
-                .name("Airbyte record to Kinesis envelope")
+                .name("Airbyte message to Kinesis envelope");
+
+        SingleOutputStreamOperator<KinesisEnvelope> routed = envelopes
                 .keyBy(envelope -> envelope.kinesisStream)
                 .process(new StreamRouter(sideOutputs))
                 .uid(ROUTER_UID)
@@ -55,5 +65,13 @@ public final class AirbyteKinesisJob {
                     .uid(SINK_UID_PREFIX + kinesisStream)
                     .name("Kinesis " + kinesisStream);
         }
+
+        // One subtask sees every STATE, so they are released in the order they arrive.
+        envelopes.getSideOutput(RecordEnveloper.STATES)
+                .global()
+                .transform("Release STATE once its records are in Kinesis", Types.VOID, new StateReleaser(stateOutput))
+                .uid(STATE_RELEASER_UID)
+                .setParallelism(1)
+                .setMaxParallelism(1);
     }
 }

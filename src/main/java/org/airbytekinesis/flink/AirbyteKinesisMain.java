@@ -2,16 +2,23 @@ package org.airbytekinesis.flink;
 
 import java.util.Arrays;
 import java.util.List;
+import org.airbytekinesis.flink.airbyte.AirbyteMessages;
 import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Entry point of the launcher and of the job jar: {@code write ...}. Standard output is kept for
- * Airbyte messages; logs and the one-line error of a failed run go to standard error.
+ * Entry point of the launcher and of the job jar, with the commands of an Airbyte destination:
+ * {@code spec}, {@code check --config F}, {@code write --config F --catalog F [--input ...]}.
+ * Standard output carries only Airbyte messages; logs and the one-line error of a failed run go
+ * to standard error.
  */
 public final class AirbyteKinesisMain {
     private static final Logger LOG = LoggerFactory.getLogger(AirbyteKinesisMain.class);
+
+    static final String USAGE = "usage: airbyte-kinesis spec | check --config CONFIG.json"
+            + " | write --config CONFIG.json --catalog CATALOG.json [--input PATH ...] [--state-out FILE]"
+            + " [--checkpoint-interval 10s]";
 
     private AirbyteKinesisMain() {}
 
@@ -24,21 +31,36 @@ public final class AirbyteKinesisMain {
 
     static int run(List<String> args) {
         if (args.isEmpty()) {
-            System.err.println("error: no command; " + WriteOptions.USAGE);
+            System.err.println("error: no command; " + USAGE);
             return 2;
         }
         String command = args.get(0);
+        List<String> rest = args.subList(1, args.size());
         try {
-            if ("write".equals(command)) {
-                new WriteCommand(System.err).run(WriteOptions.parse(args.subList(1, args.size())));
-                return 0;
+            switch (command) {
+                case "spec":
+                    new SpecCommand(System.out).run();
+                    return 0;
+                case "check":
+                    new CheckCommand(System.out).run(rest);
+                    return 0;
+                case "write":
+                    new WriteCommand(System.err).run(WriteOptions.parse(rest));
+                    return 0;
+                default:
+                    System.err.println("error: unknown command " + command + "; " + USAGE);
+                    return 2;
             }
-            System.err.println("error: unknown command " + command + "; " + WriteOptions.USAGE);
-            return 2;
         } catch (Throwable t) {
-            // The trace goes to the log file; stderr gets the one line below.
+            // The trace goes to the log file; stderr gets the one line below, and the Airbyte
+            // platform a TRACE ERROR on stdout.
             LOG.info("{} failed", command, t);
-            System.err.println("error: " + oneLine(t));
+            String message = oneLine(t);
+            boolean setupProblem = ExceptionUtils.findThrowable(t, SetupException.class).isPresent();
+            System.out.println(AirbyteMessages.traceError(message, t.toString(),
+                    setupProblem ? "config_error" : "system_error"));
+            System.out.flush();
+            System.err.println("error: " + message);
             return 1;
         }
     }

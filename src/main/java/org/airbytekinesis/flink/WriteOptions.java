@@ -10,22 +10,29 @@ import java.util.Locale;
 
 /**
  * The {@code write} command's arguments:
- * {@code write --config FILE --catalog FILE --input PATH [--input PATH ...] [--checkpoint-interval DURATION]}.
+ * {@code write --config FILE --catalog FILE [--input PATH ...] [--state-out FILE] [--checkpoint-interval DURATION]}.
+ * Without {@code --input}, the messages are read from standard input, as the Airbyte platform
+ * pipes them.
  */
 public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
-            + " --input PATH [--input PATH ...] [--checkpoint-interval 10s]";
+            + " [--input PATH ...] [--state-out FILE] [--checkpoint-interval 10s]";
+
+    /** What the source reads when no {@code --input} is given. */
+    public static final String STDIN = "/dev/stdin";
 
     private final Path config;
     private final Path catalog;
     private final List<String> inputs;
     private final Duration checkpointInterval;
+    private final Path stateOut;
 
-    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval) {
+    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
         this.checkpointInterval = checkpointInterval;
+        this.stateOut = stateOut;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -34,6 +41,7 @@ public final class WriteOptions {
         Path catalog = null;
         List<String> inputs = new ArrayList<>();
         Duration checkpointInterval = null;
+        Path stateOut = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -45,6 +53,9 @@ public final class WriteOptions {
                     break;
                 case "--input":
                     inputs.add(value(args, ++i, arg));
+                    break;
+                case "--state-out":
+                    stateOut = Path.of(value(args, ++i, arg)).toAbsolutePath();
                     break;
                 case "--checkpoint-interval":
                     checkpointInterval = parseDuration(value(args, ++i, arg), arg);
@@ -59,16 +70,16 @@ public final class WriteOptions {
         if (catalog == null) {
             throw new SetupException("--catalog is required; " + USAGE);
         }
-        if (inputs.isEmpty()) {
-            throw new SetupException("--input is required; " + USAGE);
-        }
         requireFile(config, "--config");
         requireFile(catalog, "--catalog");
         List<String> resolvedInputs = new ArrayList<>();
         for (String input : inputs) {
             resolvedInputs.add(resolveInput(input));
         }
-        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval);
+        if (stateOut != null && (stateOut.getParent() == null || !Files.isDirectory(stateOut.getParent()))) {
+            throw new SetupException("--state-out " + stateOut + ": its directory does not exist");
+        }
+        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut);
     }
 
     private static String value(List<String> args, int index, String option) {
@@ -132,9 +143,18 @@ public final class WriteOptions {
         return catalog;
     }
 
-    /** Absolute file URIs for local paths, as given for other file systems. */
+    /** Absolute file URIs for local paths, as given for other file systems; empty for stdin. */
     public List<String> inputs() {
         return inputs;
+    }
+
+    public boolean readsStdin() {
+        return inputs.isEmpty();
+    }
+
+    /** A file to append released STATE messages to, or null. */
+    public Path stateOut() {
+        return stateOut;
     }
 
     /** Null when not given. */

@@ -69,6 +69,10 @@ public final class AirbyteMessageScanner {
                     if (token != JsonToken.START_OBJECT) {
                         parser.skipChildren();
                     }
+                } else if ("state".equals(field) && token == JsonToken.START_OBJECT) {
+                    scanState(parser);
+                } else if ("trace".equals(field) && token == JsonToken.START_OBJECT) {
+                    scanTrace(parser);
                 } else {
                     parser.skipChildren();
                 }
@@ -89,6 +93,9 @@ public final class AirbyteMessageScanner {
                 if (recordProblem != null) {
                     throw new MalformedMessageException(recordProblem);
                 }
+            }
+            if (message.isState() && message.stateStart < 0) {
+                throw new MalformedMessageException("STATE message has no \"state\" object");
             }
             return message;
         } catch (StreamConstraintsException e) {
@@ -168,6 +175,69 @@ public final class AirbyteMessageScanner {
             return "record.data must be an object, got " + describe(dataToken);
         }
         return null;
+    }
+
+    /** Finds the state object's byte range, its type and, for a STREAM state, its stream. */
+    private void scanState(JsonParser parser) throws IOException {
+        message.stateStart = (int) parser.currentTokenLocation().getByteOffset();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken token = parser.nextToken();
+            if ("type".equals(field) && token == JsonToken.VALUE_STRING) {
+                message.stateType = parser.getText();
+            } else if ("stream".equals(field) && token == JsonToken.START_OBJECT) {
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String streamField = parser.currentName();
+                    if (parser.nextToken() == JsonToken.START_OBJECT && "stream_descriptor".equals(streamField)) {
+                        scanStreamDescriptor(parser);
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else if ("destinationStats".equals(field)) {
+                message.stateHasDestinationStats = true;
+                parser.skipChildren();
+            } else {
+                parser.skipChildren();
+            }
+        }
+        message.stateEnd = (int) parser.currentLocation().getByteOffset();
+    }
+
+    private void scanStreamDescriptor(JsonParser parser) throws IOException {
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken token = parser.nextToken();
+            if (token == JsonToken.VALUE_STRING && "name".equals(field)) {
+                message.stateStreamName = parser.getText();
+            } else if (token == JsonToken.VALUE_STRING && "namespace".equals(field)) {
+                message.stateStreamNamespace = parser.getText();
+            } else {
+                parser.skipChildren();
+            }
+        }
+    }
+
+    /** Reads a trace's type and, for an ERROR trace, its message. */
+    private void scanTrace(JsonParser parser) throws IOException {
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken token = parser.nextToken();
+            if ("type".equals(field) && token == JsonToken.VALUE_STRING) {
+                message.traceType = parser.getText();
+            } else if ("error".equals(field) && token == JsonToken.START_OBJECT) {
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String errorField = parser.currentName();
+                    if (parser.nextToken() == JsonToken.VALUE_STRING && "message".equals(errorField)) {
+                        message.traceErrorMessage = parser.getText();
+                    } else {
+                        parser.skipChildren();
+                    }
+                }
+            } else {
+                parser.skipChildren();
+            }
+        }
     }
 
     private static String describe(JsonToken token) {

@@ -17,6 +17,16 @@ public final class ScannedMessage {
     int dataStart;
     int dataEnd;
 
+    int stateStart;
+    int stateEnd;
+    String stateType;
+    String stateStreamNamespace;
+    String stateStreamName;
+    boolean stateHasDestinationStats;
+
+    String traceType;
+    String traceErrorMessage;
+
     void reset() {
         type = null;
         stream = null;
@@ -24,6 +34,14 @@ public final class ScannedMessage {
         emittedAt = null;
         dataStart = -1;
         dataEnd = -1;
+        stateStart = -1;
+        stateEnd = -1;
+        stateType = null;
+        stateStreamNamespace = null;
+        stateStreamName = null;
+        stateHasDestinationStats = false;
+        traceType = null;
+        traceErrorMessage = null;
     }
 
     public boolean isBlank() {
@@ -32,6 +50,10 @@ public final class ScannedMessage {
 
     public boolean isRecord() {
         return "RECORD".equals(type);
+    }
+
+    public boolean isState() {
+        return "STATE".equals(type);
     }
 
     public String type() {
@@ -60,5 +82,44 @@ public final class ScannedMessage {
     /** Offset just after the data object's closing brace. */
     public int dataEnd() {
         return dataEnd;
+    }
+
+    /** Offset of the state object's opening brace, for a STATE message. */
+    public int stateStart() {
+        return stateStart;
+    }
+
+    /** Offset just after the state object's closing brace. */
+    public int stateEnd() {
+        return stateEnd;
+    }
+
+    /** {@code STREAM}, {@code GLOBAL}, {@code LEGACY}, or null when absent (a LEGACY state). */
+    public String stateType() {
+        return stateType;
+    }
+
+    /** For a STREAM state: its stream's namespace (may be null). */
+    public String stateStreamNamespace() {
+        return stateStreamNamespace;
+    }
+
+    /** For a STREAM state: its stream's name, or null. */
+    public String stateStreamName() {
+        return stateStreamName;
+    }
+
+    public boolean stateHasDestinationStats() {
+        return stateHasDestinationStats;
+    }
+
+    /** For a TRACE message: its type ({@code ERROR}, {@code STREAM_STATUS}, ...), or null. */
+    public String traceType() {
+        return traceType;
+    }
+
+    /** For an ERROR trace: its message, or null. */
+    public String traceErrorMessage() {
+        return traceErrorMessage;
     }
 }

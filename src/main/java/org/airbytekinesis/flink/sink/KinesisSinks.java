@@ -8,7 +8,8 @@ import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
  * Builds the Flink {@link KinesisStreamsSink} of one Kinesis stream. {@code bufferSize} is the
  * PutRecords batch size; the connector's byte, time and in-flight limits stay at their defaults.
  * Failed entries of a partly failed PutRecords are retried by the connector, and errors it does
- * not consider fatal are retried rather than failing the job.
+ * not consider fatal are retried rather than failing the job. Every checkpoint flushes the sink
+ * ({@link FlushOnCheckpointSink}), so a completed checkpoint means the records are in Kinesis.
  */
 public final class KinesisSinks {
     private final KinesisConnection connection;
@@ -20,13 +21,13 @@ public final class KinesisSinks {
     }
 
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
-        return KinesisStreamsSink.<KinesisEnvelope>builder()
+        return new FlushOnCheckpointSink<>(KinesisStreamsSink.<KinesisEnvelope>builder()
                 .setKinesisClientProperties(connection.clientProperties())
                 .setStreamName(kinesisStream)
                 .setSerializationSchema(new EnvelopeSerialization.Payload())
                 .setPartitionKeyGenerator(new EnvelopeSerialization.PartitionKey())
                 .setMaxBatchSize(bufferSize)
                 .setFailOnError(false)
-                .build();
+                .build());
     }
 }

@@ -2,7 +2,9 @@ package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Map;
 import org.airbytekinesis.flink.SetupException;
+import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -17,7 +19,7 @@ import software.amazon.awssdk.services.kinesis.model.StreamStatus;
  * Makes sure every Kinesis stream the job writes to exists and is ACTIVE before the job starts:
  * the sink treats a missing stream as fatal, and for a moment after CreateStream the stream is
  * not writable. A missing stream is created with {@code shardCount} shards; an existing one is
- * used as it is.
+ * used as it is, unless the catalog says to overwrite it.
  */
 public final class StreamProvisioner {
     private static final Logger LOG = LoggerFactory.getLogger(StreamProvisioner.class);
@@ -33,6 +35,22 @@ public final class StreamProvisioner {
         this.readyTimeout = readyTimeout;
     }
 
+    /**
+     * Prepares every stream for its sync mode, then waits until all are ACTIVE: an {@code append}
+     * stream is created if missing; an {@code overwrite} stream is deleted if it exists (and
+     * waited for until it is gone), then created anew.
+     */
+    public void prepare(Map<String, DestinationSyncMode> modeByStream, int shardCount) {
+        for (Map.Entry<String, DestinationSyncMode> stream : modeByStream.entrySet()) {
+            if (stream.getValue() == DestinationSyncMode.OVERWRITE) {
+                deleteIfExists(stream.getKey());
+            } else if (stream.getValue() != DestinationSyncMode.APPEND) {
+                throw new IllegalArgumentException("sync mode " + stream.getValue() + " reached provisioning");
+            }
+        }
+        ensureActive(modeByStream.keySet(), shardCount);
+    }
+
     /** Creates what is missing, then waits until every stream is ACTIVE. */
     public void ensureActive(Collection<String> streamNames, int shardCount) {
         for (String stream : streamNames) {
@@ -40,6 +58,31 @@ public final class StreamProvisioner {
         }
         for (String stream : streamNames) {
             awaitActive(stream);
+        }
+    }
+
+    private void deleteIfExists(String stream) {
+        StreamDescriptionSummary summary = describe(stream);
+        if (summary == null) {
+            return;
+        }
+        LOG.info("Overwrite: deleting Kinesis stream {} to replace its content", stream);
+        if (summary.streamStatus() != StreamStatus.DELETING) {
+            try {
+                client.deleteStream(b -> b.streamName(stream).enforceConsumerDeletion(true));
+            } catch (ResourceNotFoundException e) {
+                return;
+            } catch (SdkException e) {
+                throw new SetupException("cannot delete Kinesis stream " + stream + " for overwrite: " + describeError(e), e);
+            }
+        }
+        long deadline = System.nanoTime() + readyTimeout.toNanos();
+        while (describe(stream) != null) {
+            if (System.nanoTime() > deadline) {
+                throw new SetupException("Kinesis stream " + stream + " was not deleted within "
+                        + readyTimeout.toSeconds() + " s (overwrite deletes it before writing)");
+            }
+            sleep();
         }
     }
 

@@ -51,6 +51,17 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         return TypeInformation.of(InputLine.class);
     }
 
+    /** Local files are named by their plain path in messages, others by their URI. */
+    static String sourceName(Path path) {
+        String local = "file".equals(path.toUri().getScheme()) || path.toUri().getScheme() == null
+                ? path.toUri().getPath()
+                : null;
+        if ("/dev/stdin".equals(local)) {
+            return "stdin";
+        }
+        return local != null ? local : path.toString();
+    }
+
     private static final class LineReader implements BulkFormat.Reader<InputLine> {
         private final String source;
         private final FSDataInputStream fileStream;
@@ -58,8 +69,7 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         private long linesRead;
 
         LineReader(Path path, long linesToSkip) throws IOException {
-            // Local files are named by their plain path in messages, others by their URI.
-            this.source = "file".equals(path.toUri().getScheme()) ? path.toUri().getPath() : path.toString();
+            this.source = sourceName(path);
             this.fileStream = path.getFileSystem().open(path);
             try {
                 InputStream in = fileStream;

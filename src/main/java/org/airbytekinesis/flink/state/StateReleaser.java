@@ -1,0 +1,102 @@
+package org.airbytekinesis.flink.state;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Holds each STATE message until every record before it is durable in Kinesis, then releases
+ * it, in arrival order.
+ *
+ * <p>A STATE that arrives before the barrier of checkpoint N is released when checkpoint N
+ * completes: by then every sink has flushed everything that came before that barrier (the
+ * Kinesis sinks flush on checkpoint) and the barriers were aligned. The last states of a
+ * bounded input are released by the final checkpoint, after the sinks' final flush. A state
+ * whose checkpoint never completes is never released. Runs as a single subtask.
+ */
+public class StateReleaser extends AbstractStreamOperator<Void> implements OneInputStreamOperator<StateMessage, Void> {
+    private static final long serialVersionUID = 1L;
+    private static final long NOT_YET_COVERED = Long.MAX_VALUE;
+
+    private final StateOutput output;
+
+    /** Pending states in arrival order, each with the checkpoint that covers it. */
+    private transient Deque<Pending> pending;
+    private transient ListState<StateMessage> checkpointedPending;
+
+    public StateReleaser(StateOutput output) {
+        this.output = output;
+    }
+
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        pending = new ArrayDeque<>();
+        checkpointedPending = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("pending-states", TypeInformation.of(StateMessage.class)));
+        output.open(getRuntimeContext().getJobInfo().getJobId().toString());
+        if (context.isRestored()) {
+            // Everything in the restored snapshot was covered by the checkpoint we restore from,
+            // which is complete: those states are durable now.
+            for (StateMessage state : checkpointedPending.get()) {
+                output.write(state);
+            }
+            checkpointedPending.clear();
+        }
+    }
+
+    @Override
+    public void processElement(StreamRecord<StateMessage> element) {
+        pending.addLast(new Pending(element.getValue()));
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        List<StateMessage> snapshot = new ArrayList<>(pending.size());
+        for (Pending state : pending) {
+            if (state.coveredBy == NOT_YET_COVERED) {
+                state.coveredBy = context.getCheckpointId();
+            }
+            snapshot.add(state.message);
+        }
+        checkpointedPending.update(snapshot);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+        super.notifyCheckpointComplete(checkpointId);
+        while (!pending.isEmpty() && pending.peekFirst().coveredBy <= checkpointId) {
+            output.write(pending.pollFirst().message);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        output.close();
+        super.close();
+    }
+
+    /** For tests and the end-of-run summary. */
+    int pendingCount() {
+        return pending.size();
+    }
+
+    private static final class Pending {
+        final StateMessage message;
+        long coveredBy = NOT_YET_COVERED;
+
+        Pending(StateMessage message) {
+            this.message = message;
+        }
+    }
+}
