@@ -21,8 +21,9 @@ import org.airbytekinesis.flink.airbyte.StreamDescriptor;
 import org.airbytekinesis.flink.config.DataFormat;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputLine;
+import org.airbytekinesis.flink.state.StateMessage;
 import org.apache.flink.api.common.accumulators.Accumulator;
-import org.apache.flink.streaming.api.operators.StreamFlatMap;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,7 @@ class RecordEnveloperTest {
 
     private static OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness(DataFormat format) throws Exception {
         OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness =
-                new OneInputStreamOperatorTestHarness<>(new StreamFlatMap<>(new RecordEnveloper(ROUTES, format)));
+                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, format)));
         harness.open();
         return harness;
     }
@@ -63,6 +64,87 @@ class RecordEnveloperTest {
         Map<String, Accumulator<?, ?>> accumulators = harness.getEnvironment().getAccumulatorRegistry().getUserMap();
         Accumulator<?, ?> accumulator = accumulators.get(name);
         return accumulator == null ? 0 : (Long) accumulator.getLocalValue();
+    }
+
+    private static List<String> states(OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness) {
+        List<String> states = new java.util.ArrayList<>();
+        for (StreamRecord<StateMessage> state : harness.getSideOutput(RecordEnveloper.STATES)) {
+            states.add(new String(state.getValue().json, StandardCharsets.UTF_8));
+        }
+        return states;
+    }
+
+    @Test
+    void stateMessagesGoToTheSideOutputWithTheRecordCountSinceTheLastState() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"id\":1}"));
+            process(harness, 2, record("pokemon", "poke", "{\"id\":2}"));
+            process(harness, 3, "{\"state\":{\"data\":{\"cursor\":10000000000000000000000.1234}},\"type\":\"STATE\"}");
+            process(harness, 4, "{\"type\":\"STATE\",\"state\":{}}");
+            process(harness, 5, record("users", null, "{\"id\":3}"));
+            process(harness, 6, "{\"type\": \"STATE\", \"state\": {\"type\": \"GLOBAL\", \"global\": {\"stream_states\": []}}}");
+            assertEquals(List.of(
+                    "{\"state\":{\"destinationStats\":{\"recordCount\":2.0},\"data\":{\"cursor\":10000000000000000000000.1234}},\"type\":\"STATE\"}",
+                    "{\"type\":\"STATE\",\"state\":{\"destinationStats\":{\"recordCount\":0.0}}}",
+                    "{\"type\": \"STATE\", \"state\": {\"destinationStats\":{\"recordCount\":1.0},\"type\": \"GLOBAL\", \"global\": {\"stream_states\": []}}}"),
+                    states(harness));
+            assertEquals(3, harness.extractOutputValues().size(), "records still go to Kinesis");
+            StateMessage first = harness.getSideOutput(RecordEnveloper.STATES).peek().getValue();
+            assertEquals(SOURCE, first.source);
+            assertEquals(3, first.lineNumber);
+        }
+    }
+
+    @Test
+    void aStreamStateCountsOnlyItsOwnStreamsRecords() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"id\":1}"));
+            process(harness, 2, record("pokemon", "poke", "{\"id\":2}"));
+            process(harness, 3, record("users", null, "{\"id\":3}"));
+            process(harness, 4, "{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":{\"name\":\"users\"},\"stream_state\":{\"id\":3}}}}");
+            process(harness, 5, "{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":{\"name\":\"pokemon\",\"namespace\":\"poke\"},\"stream_state\":{}}}}");
+            process(harness, 6, "{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":{\"name\":\"users\"}}}}");
+            List<String> states = states(harness);
+            assertTrue(states.get(0).contains("\"recordCount\":2.0"), states.get(0));
+            assertTrue(states.get(1).contains("\"recordCount\":1.0"), states.get(1));
+            assertTrue(states.get(2).contains("\"recordCount\":0.0"), states.get(2));
+        }
+    }
+
+    @Test
+    void anExistingDestinationStatsIsReplacedNotRepeated() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"id\":1}"));
+            process(harness, 2, "{\"type\":\"STATE\",\"state\":{\"data\":{},\"destinationStats\":{\"recordCount\":99.0}}}");
+            JsonNode state = MAPPER.readTree(states(harness).get(0));
+            assertEquals(1.0, state.get("state").get("destinationStats").get("recordCount").doubleValue());
+            assertEquals(2, state.get("state").size());
+        }
+    }
+
+    @Test
+    void recordCountsSinceTheLastStateSurviveARestoreFromACheckpoint() throws Exception {
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, record("users", null, "{\"id\":1}"));
+            process(harness, 2, record("users", null, "{\"id\":2}"));
+            snapshot = harness.snapshot(1L, 1L);
+        }
+        OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored =
+                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, DataFormat.STRING)));
+        restored.initializeState(snapshot);
+        restored.open();
+        try (restored) {
+            process(restored, 3, record("users", null, "{\"id\":3}"));
+            process(restored, 4, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            assertTrue(states(restored).get(0).contains("\"recordCount\":3.0"), states(restored).get(0));
+        }
+    }
+
+    @Test
+    void aStateWithoutAStateObjectStopsTheJob() throws Exception {
+        BadInputException e = failure(DataFormat.STRING, 7, "{\"type\":\"STATE\"}");
+        assertTrue(e.getMessage().contains("line 7: STATE message has no \"state\" object"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,28 @@
+package org.airbytekinesis.flink.state;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Keeps released states in memory, for operator-harness tests (the harness does not serialise it). */
+final class CollectingStateOutput implements StateOutput {
+    private static final long serialVersionUID = 1L;
+
+    final List<String> released = new ArrayList<>();
+    boolean open;
+
+    @Override
+    public void open(String jobId) {
+        open = true;
+    }
+
+    @Override
+    public void write(StateMessage state) {
+        released.add(new String(state.json, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() {
+        open = false;
+    }
+}
