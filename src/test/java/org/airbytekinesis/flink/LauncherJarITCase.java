@@ -1,5 +1,7 @@
 package org.airbytekinesis.flink;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +57,7 @@ class LauncherJarITCase {
     }
 
     @Test
-    void theLauncherWritesEveryRecordKeepsStdoutCleanAndNeverPrintsTheSecret() throws Exception {
+    void theLauncherWritesEveryRecordPrintsOnlyAirbyteMessagesOnStdoutAndNeverTheSecret() throws Exception {
         Path config = emulator.writeConfig(dir, Map.of("privateKey", SECRET, "someFutureOption", true));
         Path messages = Corpus.file("messages__faros__octopus_all-streams.log");
 
@@ -64,7 +66,12 @@ class LauncherJarITCase {
                 "--input", messages.toString());
 
         assertEquals(0, result.exitCode, result.stderr);
-        assertEquals("", result.stdout, "stdout is reserved for Airbyte messages");
+        // stdout is reserved for Airbyte messages: here the input's two STATEs.
+        List<String> stdout = result.stdout.lines().collect(Collectors.toList());
+        assertEquals(2, stdout.size(), result.stdout);
+        for (String line : stdout) {
+            assertEquals("STATE", ExpectedRecords.EXACT.readTree(line).get("type").asText(), line);
+        }
         assertTrue(result.stderr.contains("ignoring unknown keys [someFutureOption]"), result.stderr);
         assertTrue(result.stderr.contains("wrote 12 records to 2 Kinesis streams"), result.stderr);
         assertFalse(result.stderr.contains(SECRET));
@@ -91,9 +98,16 @@ class LauncherJarITCase {
                 "--catalog", catalog.toString(), "--input", input.toString());
 
         assertEquals(1, result.exitCode, result.stderr);
-        assertEquals("", result.stdout);
         List<String> errorLines = result.stderr.lines().filter(l -> l.startsWith("error: ")).collect(Collectors.toList());
-        assertEquals(List.of("error: " + input + " line 2: record has no \"data\""), errorLines, result.stderr);
+        String error = input + " line 2: record has no \"data\"";
+        assertEquals(List.of("error: " + error), errorLines, result.stderr);
+        // The Airbyte platform gets the failure as a TRACE ERROR, the only line on stdout.
+        List<String> stdout = result.stdout.lines().collect(Collectors.toList());
+        assertEquals(1, stdout.size(), result.stdout);
+        JsonNode trace = ExpectedRecords.EXACT.readTree(stdout.get(0));
+        assertEquals("TRACE", trace.get("type").asText());
+        assertEquals("ERROR", trace.get("trace").get("type").asText());
+        assertEquals(error, trace.get("trace").get("error").get("message").asText());
     }
 
     @Test
@@ -104,6 +118,41 @@ class LauncherJarITCase {
                 "--catalog", catalog.toString(), "--input", catalog.toString());
         assertEquals(1, result.exitCode);
         assertEquals("error: config: bufferSize must be between 1 and 500, got 501", result.stderr.strip());
+        assertTrue(result.stdout.contains("\"failure_type\":\"config_error\""), result.stdout);
+    }
+
+    @Test
+    void messagesPipedOnStdinGiveExactlyTheirStatesOnStdoutInOrderWithRecordCounts() throws Exception {
+        Path config = emulator.writeConfig(dir, Map.of());
+        Path catalog = Corpus.file("catalog__faros__octopus_catalog.json");
+        for (String file : List.of("messages__faros__octopus_all-streams.log", "messages__faros_local_cli__test_src_input.jsonl")) {
+            Path messages = Corpus.file(file);
+            Result result = launchWithStdin(messages, "write", "--config", config.toString(), "--catalog", catalog.toString());
+            assertEquals(0, result.exitCode, result.stderr);
+
+            List<JsonNode> expectedStates = new ArrayList<>();
+            List<Integer> recordsBefore = new ArrayList<>();
+            int records = 0;
+            for (String line : Files.readAllLines(messages, StandardCharsets.UTF_8)) {
+                JsonNode message = ExpectedRecords.EXACT.readTree(line);
+                if ("RECORD".equals(message.get("type").asText())) {
+                    records++;
+                } else if ("STATE".equals(message.get("type").asText())) {
+                    expectedStates.add(message);
+                    recordsBefore.add(records);
+                    records = 0;
+                }
+            }
+            List<String> stdout = result.stdout.lines().collect(Collectors.toList());
+            assertEquals(expectedStates.size(), stdout.size(), file + ": " + result.stdout);
+            for (int i = 0; i < stdout.size(); i++) {
+                ObjectNode released = (ObjectNode) ExpectedRecords.EXACT.readTree(stdout.get(i));
+                JsonNode stats = ((ObjectNode) released.get("state")).remove("destinationStats");
+                assertEquals(expectedStates.get(i), released, file + ": state " + i + " as it came");
+                assertTrue(stats.get("recordCount").isFloatingPointNumber(), "recordCount is a double");
+                assertEquals(recordsBefore.get(i).doubleValue(), stats.get("recordCount").doubleValue(), file + ": state " + i);
+            }
+        }
     }
 
     @Test
@@ -174,19 +223,27 @@ class LauncherJarITCase {
     }
 
     private Result launch(String... args) throws Exception {
+        return launchWithStdin(null, args);
+    }
+
+    private Result launchWithStdin(Path stdin, String... args) throws Exception {
         Path logDir = Files.createDirectories(dir.resolve("logs"));
         List<String> command = new ArrayList<>();
         command.add(ROOT.resolve("bin/airbyte-kinesis").toString());
         command.addAll(List.of(args));
         // No CBOR option here: the launcher must work with kinesalite as it is.
-        return run(command, Map.of("AIRBYTE_KINESIS_LOG_DIR", logDir.toString()), logDir);
+        return run(command, Map.of("AIRBYTE_KINESIS_LOG_DIR", logDir.toString()), logDir, stdin);
     }
 
     private Result run(List<String> command, Map<String, String> env, Path logs) throws Exception {
+        return run(command, env, logs, null);
+    }
+
+    private Result run(List<String> command, Map<String, String> env, Path logs, Path stdin) throws Exception {
         File stdout = dir.resolve("stdout.txt").toFile();
         File stderr = dir.resolve("stderr.txt").toFile();
         ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectOutput(stdout).redirectError(stderr).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+                .redirectOutput(stdout).redirectError(stderr).redirectInput(ProcessBuilder.Redirect.from(stdin == null ? new File("/dev/null") : stdin.toFile()));
         builder.environment().putAll(env);
         Process process = builder.start();
         if (!process.waitFor(3, TimeUnit.MINUTES)) {
