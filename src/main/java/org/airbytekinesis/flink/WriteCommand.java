@@ -82,6 +82,9 @@ public final class WriteCommand {
                     .prepare(syncModeByKinesisStream(catalog, routes), config.shardCount());
         }
 
+        if (options.readsStdin() && System.console() != null) {
+            console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
+        }
         List<String> inputs = options.readsStdin() ? List.of(WriteOptions.STDIN) : options.inputs();
         DataStream<InputLine> lines = env
                 .fromSource(InputFiles.boundedSource(inputs), WatermarkStrategy.noWatermarks(), "Airbyte messages")
