@@ -7,6 +7,8 @@ CLASSPATH_FILE="$ROOT/target/launcher-classpath.txt"
 
 # Builds target/airbyte-kinesis-flink.jar when it is missing or older than the sources.
 build_if_needed() {
+  # An installed copy (e.g. the Airbyte image) has no sources: it runs the jar it holds.
+  [[ -d "$ROOT/src/main" ]] || return 0
   if [[ ! -f "$JAR" || ! -f "$CLASSPATH_FILE" || "$ROOT/pom.xml" -nt "$JAR" \
         || -n "$(find "$ROOT/src/main" -newer "$JAR" -print -quit)" ]]; then
     echo "airbyte-kinesis: building $JAR ..." >&2

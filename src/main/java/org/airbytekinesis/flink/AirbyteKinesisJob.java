@@ -2,7 +2,8 @@ package org.airbytekinesis.flink;
 
 import java.util.Map;
 import java.util.function.Function;
-import org.airbytekinesis.flink.config.DataFormat;
+import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
+import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRouter;
@@ -19,8 +20,8 @@ import org.apache.flink.util.OutputTag;
 /**
  * The pipeline, without its wiring: input lines are turned into Kinesis envelopes, keyed by
  * Kinesis stream, and routed through one side output per stream to that stream's own sink;
- * STATE messages go to the releaser, which lets each out once the records before it are
- * durable. {@code main} passes the real source, Kinesis sinks and stdout; tests pass bounded
+ * lines that cannot be delivered go to the dead-letter output; STATE messages go to the
+ * releaser, which lets each out once the records and dead letters before it are durable. {@code main} passes the real source, Kinesis sinks and stdout; tests pass bounded
  * sources and collecting sinks and outputs.
  */
 public final class AirbyteKinesisJob {
@@ -37,18 +38,21 @@ public final class AirbyteKinesisJob {
      * @param sinkForStream the sink of each Kinesis stream, by stream name; it must have
      *     written everything it was given when a checkpoint completes
      * @param stateOutput where released STATE messages go
+     * @param deadLetterOutput where lines that cannot be delivered go; like the sinks, it must
+     *     have stored what it was given when a checkpoint completes
      */
     public static void defineWorkflow(
             DataStream<InputLine> lines,
             StreamRoutes routes,
-            DataFormat dataFormat,
+            EnvelopeSettings settings,
             Function<String, Sink<KinesisEnvelope>> sinkForStream,
-            StateOutput stateOutput) {
+            StateOutput stateOutput,
+            DeadLetterOutputs.DeadLetterOutput deadLetterOutput) {
         Map<String, OutputTag<KinesisEnvelope>> sideOutputs =
                 StreamRouter.sideOutputs(routes.kinesisStreams().values());
 
         SingleOutputStreamOperator<KinesisEnvelope> envelopes = lines
-                .process(new RecordEnveloper(routes, dataFormat))
+                .process(new RecordEnveloper(routes, settings))
                 .uid(ENVELOPE_UID)
                 .name("Airbyte message to Kinesis envelope");
 
@@ -65,6 +69,8 @@ public final class AirbyteKinesisJob {
                     .uid(SINK_UID_PREFIX + kinesisStream)
                     .name("Kinesis " + kinesisStream);
         }
+
+        deadLetterOutput.attach(envelopes.getSideOutput(RecordEnveloper.DEAD_LETTERS));
 
         // One subtask sees every STATE, so they are released in the order they arrive.
         envelopes.getSideOutput(RecordEnveloper.STATES)

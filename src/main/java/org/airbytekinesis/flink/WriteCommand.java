@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.airbytekinesis.flink.airbyte.CatalogStream;
@@ -19,7 +20,10 @@ import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.airbyte.SupportedSyncModes;
 import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
+import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
+import org.airbytekinesis.flink.metrics.RunSummaryReporter;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
@@ -49,6 +53,7 @@ public final class WriteCommand {
     private static final Logger LOG = LoggerFactory.getLogger(WriteCommand.class);
 
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
+    static final String DEFAULT_DEAD_LETTER_DIRECTORY = "dead-letter";
     private static final int LOCAL_RESTART_ATTEMPTS = 3;
     private static final Duration LOCAL_RESTART_DELAY = Duration.ofSeconds(2);
 
@@ -69,17 +74,20 @@ public final class WriteCommand {
         StreamRoutes routes = StreamRoutes.forCatalog(catalog);
         warnAboutSkippedFiles(options.inputs());
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        if (options.readsStdin() && !(env instanceof LocalStreamEnvironment)) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localRunSettings());
+        boolean local = env instanceof LocalStreamEnvironment;
+        if (options.readsStdin() && !local) {
             throw new SetupException("reading standard input works only in local runs; give --input on a cluster");
         }
         configureEnvironment(env, options.checkpointInterval(), options.readsStdin());
+        String deadLetterDirectory = deadLetterDirectory(options, config, routes, local);
 
         KinesisConnection connection = KinesisConnection.fromConfig(config);
         LOG.info("Writing {} catalog streams to {}", routes.kinesisStreams().size(), connection);
+        Map<String, DestinationSyncMode> modes = syncModeByKinesisStream(catalog, routes);
+        config.deadLetterStream().ifPresent(stream -> modes.putIfAbsent(stream, DestinationSyncMode.APPEND));
         try (KinesisClient client = KinesisClients.create(connection)) {
-            new StreamProvisioner(client, StreamProvisioner.DEFAULT_READY_TIMEOUT)
-                    .prepare(syncModeByKinesisStream(catalog, routes), config.shardCount());
+            new StreamProvisioner(client, StreamProvisioner.DEFAULT_READY_TIMEOUT).prepare(modes, config.shardCount());
         }
 
         if (options.readsStdin() && System.console() != null) {
@@ -87,15 +95,54 @@ public final class WriteCommand {
         }
         List<String> inputs = options.readsStdin() ? List.of(WriteOptions.STDIN) : options.inputs();
         DataStream<InputLine> lines = env
-                .fromSource(InputFiles.boundedSource(inputs), WatermarkStrategy.noWatermarks(), "Airbyte messages")
+                .fromSource(InputFiles.boundedSource(inputs, UUID.randomUUID().toString()),
+                        WatermarkStrategy.noWatermarks(), "Airbyte messages")
                 .uid(AirbyteKinesisJob.SOURCE_UID);
-        KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize());
+        KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes());
         String stateOut = options.stateOut() == null ? null : options.stateOut().toString();
-        AirbyteKinesisJob.defineWorkflow(lines, routes, config.dataFormat(), sinks::forStream, new ConsoleStateOutput(stateOut));
+        DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
+                .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forStream(stream), config.maxRecordSizeBytes()))
+                .orElseGet(() -> DeadLetterOutputs.directory(deadLetterDirectory));
+        AirbyteKinesisJob.defineWorkflow(lines, routes, EnvelopeSettings.of(config), sinks::forStream,
+                new ConsoleStateOutput(stateOut), deadLetters);
 
         JobExecutionResult result = env.execute("airbyte-kinesis write (" + routes.kinesisStreams().size() + " streams)");
-        printSummary(result, routes);
+        printSummary(result, routes, local, config.deadLetterStream().orElse(deadLetterDirectory));
         return result;
+    }
+
+    /** Only read by a local MiniCluster: a cluster has its own configuration. */
+    private static Configuration localRunSettings() {
+        Configuration settings = new Configuration();
+        settings.setString("metrics.reporter." + RunSummaryReporter.NAME + ".factory.class",
+                RunSummaryReporter.Factory.class.getName());
+        return settings;
+    }
+
+    /**
+     * Dead letters go to the Kinesis stream {@code deadLetterStream} when the config names one,
+     * else to {@code --dead-letter DIR}, by default {@code ./dead-letter} in local runs. On a
+     * cluster a directory must be given (a path every TaskManager can reach).
+     */
+    private static String deadLetterDirectory(WriteOptions options, DestinationConfig config, StreamRoutes routes, boolean local) {
+        if (config.deadLetterStream().isPresent()) {
+            if (routes.kinesisStreams().containsValue(config.deadLetterStream().get())) {
+                throw new SetupException("config: deadLetterStream " + config.deadLetterStream().get()
+                        + " is also the Kinesis stream of a catalog stream; dead letters need a stream of their own");
+            }
+            if (options.deadLetterDirectory() != null) {
+                throw new SetupException("give either --dead-letter or deadLetterStream in the config, not both");
+            }
+            return null;
+        }
+        if (options.deadLetterDirectory() != null) {
+            return options.deadLetterDirectory();
+        }
+        if (!local) {
+            throw new SetupException("on a cluster, give --dead-letter DIR (a path every TaskManager can reach)"
+                    + " or deadLetterStream in the config");
+        }
+        return Path.of(DEFAULT_DEAD_LETTER_DIRECTORY).toAbsolutePath().toUri().toString();
     }
 
     private static Map<String, DestinationSyncMode> syncModeByKinesisStream(ConfiguredCatalog catalog, StreamRoutes routes) {
@@ -134,21 +181,38 @@ public final class WriteCommand {
         }
     }
 
-    private void printSummary(JobExecutionResult result, StreamRoutes routes) {
-        Map<String, Object> accumulators = result.getAllAccumulatorResults();
-        Object total = accumulators.getOrDefault(RecordEnveloper.RECORDS_ACCUMULATOR, 0L);
-        console.println("airbyte-kinesis: wrote " + total + " records to " + routes.kinesisStreams().size()
+    private void printSummary(JobExecutionResult result, StreamRoutes routes, boolean local, String deadLetterTarget) {
+        Map<String, Object> counts = result.getAllAccumulatorResults();
+        console.println("airbyte-kinesis: read " + count(counts, RecordEnveloper.LINES_ACCUMULATOR) + " lines, wrote "
+                + count(counts, RecordEnveloper.RECORDS_ACCUMULATOR) + " records to " + routes.kinesisStreams().size()
                 + " Kinesis streams in " + result.getNetRuntime() + " ms");
         for (String stream : routes.kinesisStreams().values()) {
-            Object count = accumulators.getOrDefault(RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + stream, 0L);
-            console.println("  " + stream + ": " + count);
+            console.println("  records to " + stream + ": " + count(counts, RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + stream));
         }
-        new TreeMap<>(accumulators).forEach((name, count) -> {
-            if (name.startsWith(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX)) {
+        long deadLetters = 0;
+        for (Map.Entry<String, Object> entry : new TreeMap<>(counts).entrySet()) {
+            String name = entry.getKey();
+            if (name.startsWith(RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX)) {
+                deadLetters += (Long) entry.getValue();
+                console.println("  dead letters, " + name.substring(RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX.length())
+                        + ": " + entry.getValue());
+            } else if (name.startsWith(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX)) {
                 console.println("  " + name.substring(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX.length())
-                        + " messages (not sent to Kinesis): " + count);
+                        + " messages (not sent to Kinesis): " + entry.getValue());
             }
-        });
+        }
+        console.println("  blank lines: " + count(counts, RecordEnveloper.BLANK_ACCUMULATOR));
+        if (deadLetters > 0) {
+            console.println("  " + deadLetters + " lines went to the dead-letter output " + deadLetterTarget);
+        }
+        if (local) {
+            console.println("  PutRecords entries retried: " + RunSummaryReporter.retriedEntries());
+        }
+    }
+
+    private static long count(Map<String, Object> accumulators, String name) {
+        Object value = accumulators.get(name);
+        return value == null ? 0 : (Long) value;
     }
 
     /** Files a directory holds that the source skips by name are reported, never dropped silently. */

@@ -16,7 +16,7 @@ import java.util.Locale;
  */
 public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
-            + " [--input PATH ...] [--state-out FILE] [--checkpoint-interval 10s]";
+            + " [--input PATH ...] [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s]";
 
     /** What the source reads when no {@code --input} is given. */
     public static final String STDIN = "/dev/stdin";
@@ -26,13 +26,16 @@ public final class WriteOptions {
     private final List<String> inputs;
     private final Duration checkpointInterval;
     private final Path stateOut;
+    private final String deadLetterDirectory;
 
-    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut) {
+    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut,
+            String deadLetterDirectory) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
         this.checkpointInterval = checkpointInterval;
         this.stateOut = stateOut;
+        this.deadLetterDirectory = deadLetterDirectory;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -42,6 +45,7 @@ public final class WriteOptions {
         List<String> inputs = new ArrayList<>();
         Duration checkpointInterval = null;
         Path stateOut = null;
+        String deadLetter = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -56,6 +60,9 @@ public final class WriteOptions {
                     break;
                 case "--state-out":
                     stateOut = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                    break;
+                case "--dead-letter":
+                    deadLetter = value(args, ++i, arg);
                     break;
                 case "--checkpoint-interval":
                     checkpointInterval = parseDuration(value(args, ++i, arg), arg);
@@ -79,7 +86,8 @@ public final class WriteOptions {
         if (stateOut != null && (stateOut.getParent() == null || !Files.isDirectory(stateOut.getParent()))) {
             throw new SetupException("--state-out " + stateOut + ": its directory does not exist");
         }
-        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut);
+        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut,
+                deadLetter == null ? null : resolveDirectory(deadLetter));
     }
 
     private static String value(List<String> args, int index, String option) {
@@ -106,6 +114,18 @@ public final class WriteOptions {
         Path path = Path.of(input.startsWith("file://") ? input.substring("file://".length()) : input);
         if (!Files.exists(path)) {
             throw new SetupException("--input " + input + ": no such file or directory");
+        }
+        return path.toAbsolutePath().normalize().toUri().toString();
+    }
+
+    /** A local directory is made absolute; a URI with a scheme is left to Flink's file systems. */
+    private static String resolveDirectory(String directory) {
+        if (directory.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !directory.startsWith("file://")) {
+            return directory;
+        }
+        Path path = Path.of(directory.startsWith("file://") ? directory.substring("file://".length()) : directory);
+        if (Files.exists(path) && !Files.isDirectory(path)) {
+            throw new SetupException("--dead-letter " + directory + ": not a directory");
         }
         return path.toAbsolutePath().normalize().toUri().toString();
     }
@@ -150,6 +170,11 @@ public final class WriteOptions {
 
     public boolean readsStdin() {
         return inputs.isEmpty();
+    }
+
+    /** The dead-letter directory (a URI) given with {@code --dead-letter}, or null. */
+    public String deadLetterDirectory() {
+        return deadLetterDirectory;
     }
 
     /** A file to append released STATE messages to, or null. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import java.io.IOException;
+import org.airbytekinesis.flink.deadletter.DeadLetterReason;
 
 /**
  * Reads one AirbyteMessage line with Jackson's streaming parser, without building a tree: it
@@ -49,17 +50,17 @@ public final class AirbyteMessageScanner {
                 return message; // blank line
             }
             if (token != JsonToken.START_OBJECT) {
-                throw new MalformedMessageException("not a JSON object (starts with " + describe(token) + ")");
+                throw new MalformedMessageException(DeadLetterReason.NOT_AN_OBJECT, "not a JSON object (starts with " + describe(token) + ")");
             }
             boolean hasType = false;
             JsonToken recordToken = null;
-            String recordProblem = null;
+            MalformedMessageException recordProblem = null;
             while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
                 token = parser.nextToken();
                 if ("type".equals(field)) {
                     if (token != JsonToken.VALUE_STRING) {
-                        throw new MalformedMessageException("\"type\" must be a string, got " + describe(token));
+                        throw new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE, "\"type\" must be a string, got " + describe(token));
                     }
                     hasType = true;
                     message.type = parser.getText();
@@ -78,40 +79,43 @@ public final class AirbyteMessageScanner {
                 }
             }
             if (parser.nextToken() != null) {
-                throw new MalformedMessageException("unexpected content after the JSON object");
+                throw new MalformedMessageException(DeadLetterReason.NOT_JSON, "unexpected content after the JSON object");
             }
             if (!hasType) {
-                throw new MalformedMessageException("AirbyteMessage has no \"type\"");
+                throw new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE, "AirbyteMessage has no \"type\"");
             }
             if (message.isRecord()) {
                 if (recordToken == null) {
-                    throw new MalformedMessageException("RECORD message has no \"record\"");
+                    throw new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE, "RECORD message has no \"record\"");
                 }
                 if (recordToken != JsonToken.START_OBJECT) {
-                    throw new MalformedMessageException("\"record\" must be an object, got " + describe(recordToken));
+                    throw new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE, "\"record\" must be an object, got " + describe(recordToken));
                 }
                 if (recordProblem != null) {
-                    throw new MalformedMessageException(recordProblem);
+                    throw recordProblem;
                 }
             }
             if (message.isState() && message.stateStart < 0) {
-                throw new MalformedMessageException("STATE message has no \"state\" object");
+                throw new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE, "STATE message has no \"state\" object");
             }
             return message;
         } catch (StreamConstraintsException e) {
-            throw new MalformedMessageException("too large to read: " + e.getOriginalMessage());
+            throw new MalformedMessageException(DeadLetterReason.NOT_JSON, "too large to read: " + e.getOriginalMessage());
         } catch (JsonParseException e) {
-            throw new MalformedMessageException("invalid JSON at column "
+            if (!Utf8.isValid(line, length)) {
+                throw new MalformedMessageException(DeadLetterReason.INVALID_UTF8, "not valid UTF-8");
+            }
+            throw new MalformedMessageException(DeadLetterReason.NOT_JSON, "invalid JSON at column "
                     + (e.getLocation() == null ? "?" : String.valueOf(e.getLocation().getColumnNr()))
                     + ": " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new MalformedMessageException("cannot read line: " + e.getMessage());
+            throw new MalformedMessageException(DeadLetterReason.NOT_JSON, "cannot read line: " + e.getMessage());
         }
     }
 
     /** Reads the record object's fields; returns what is wrong with it, or null. */
-    private String scanRecord(JsonParser parser) throws IOException {
-        String problem = null;
+    private MalformedMessageException scanRecord(JsonParser parser) throws IOException {
+        MalformedMessageException problem = null;
         boolean hasStream = false;
         JsonToken dataToken = null;
         JsonToken token;
@@ -124,7 +128,8 @@ public final class AirbyteMessageScanner {
                     if (token == JsonToken.VALUE_STRING && !parser.getText().isEmpty()) {
                         message.stream = parser.getText();
                     } else if (problem == null) {
-                        problem = "record.stream must be a non-empty string, got " + describe(token);
+                        problem = new MalformedMessageException(DeadLetterReason.RECORD_WITHOUT_STREAM,
+                                "record.stream must be a non-empty string, got " + describe(token));
                     }
                     parser.skipChildren();
                     break;
@@ -134,7 +139,8 @@ public final class AirbyteMessageScanner {
                     } else if (token == JsonToken.VALUE_NULL) {
                         message.namespace = null;
                     } else if (problem == null) {
-                        problem = "record.namespace must be a string or null, got " + describe(token);
+                        problem = new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE,
+                                "record.namespace must be a string or null, got " + describe(token));
                     }
                     parser.skipChildren();
                     break;
@@ -144,7 +150,8 @@ public final class AirbyteMessageScanner {
                     } else if (token == JsonToken.VALUE_NULL) {
                         message.emittedAt = null;
                     } else if (problem == null) {
-                        problem = "record.emitted_at must be a number, got " + describe(token);
+                        problem = new MalformedMessageException(DeadLetterReason.INVALID_MESSAGE,
+                                "record.emitted_at must be a number, got " + describe(token));
                     }
                     parser.skipChildren();
                     break;
@@ -166,13 +173,14 @@ public final class AirbyteMessageScanner {
             return problem;
         }
         if (!hasStream) {
-            return "record has no \"stream\"";
+            return new MalformedMessageException(DeadLetterReason.RECORD_WITHOUT_STREAM, "record has no \"stream\"");
         }
         if (dataToken == null) {
-            return "record has no \"data\"";
+            return new MalformedMessageException(DeadLetterReason.RECORD_WITHOUT_OBJECT_DATA, "record has no \"data\"");
         }
         if (dataToken != JsonToken.START_OBJECT) {
-            return "record.data must be an object, got " + describe(dataToken);
+            return new MalformedMessageException(DeadLetterReason.RECORD_WITHOUT_OBJECT_DATA,
+                    "record.data must be an object, got " + describe(dataToken));
         }
         return null;
     }

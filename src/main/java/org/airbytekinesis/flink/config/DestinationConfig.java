@@ -28,14 +28,23 @@ public final class DestinationConfig implements Serializable {
     public static final String PRIVATE_KEY = "privateKey";
     public static final String BUFFER_SIZE = "bufferSize";
     public static final String DATA_FORMAT = "dataFormat";
+    public static final String MAX_RECORD_SIZE_BYTES = "maxRecordSizeBytes";
+    public static final String DEAD_LETTER_STREAM = "deadLetterStream";
+    public static final String ON_BAD_INPUT = "onBadInput";
+    public static final String AB_ID_MODE = "abIdMode";
 
     public static final int DEFAULT_SHARD_COUNT = 5;
     public static final int DEFAULT_BUFFER_SIZE = 100;
     /** PutRecords accepts at most 500 records per call. */
     public static final int MAX_BUFFER_SIZE = 500;
+    /** Kinesis's record limit (data plus partition key), unless raised for the account. */
+    public static final int DEFAULT_MAX_RECORD_SIZE_BYTES = 1024 * 1024;
+    /** The largest record Kinesis accepts when the limit is raised on request. */
+    public static final int MAX_MAX_RECORD_SIZE_BYTES = 10 * 1024 * 1024;
 
     private static final Set<String> KNOWN_KEYS =
-            Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT);
+            Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
+                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE);
 
     private final URI endpoint;
     private final String region;
@@ -44,6 +53,10 @@ public final class DestinationConfig implements Serializable {
     private final String privateKey;
     private final int bufferSize;
     private final DataFormat dataFormat;
+    private final int maxRecordSizeBytes;
+    private final String deadLetterStream;
+    private final BadInputPolicy badInputPolicy;
+    private final IdMode idMode;
     private final List<String> unknownKeys;
 
     private DestinationConfig(
@@ -54,6 +67,10 @@ public final class DestinationConfig implements Serializable {
             String privateKey,
             int bufferSize,
             DataFormat dataFormat,
+            int maxRecordSizeBytes,
+            String deadLetterStream,
+            BadInputPolicy badInputPolicy,
+            IdMode idMode,
             List<String> unknownKeys) {
         this.endpoint = endpoint;
         this.region = region;
@@ -62,7 +79,16 @@ public final class DestinationConfig implements Serializable {
         this.privateKey = privateKey;
         this.bufferSize = bufferSize;
         this.dataFormat = dataFormat;
+        this.maxRecordSizeBytes = maxRecordSizeBytes;
+        this.deadLetterStream = deadLetterStream;
+        this.badInputPolicy = badInputPolicy;
+        this.idMode = idMode;
         this.unknownKeys = unknownKeys;
+    }
+
+    /** Every key this destination reads; the spec's connectionSpecification lists exactly these. */
+    public static Set<String> knownKeys() {
+        return KNOWN_KEYS;
     }
 
     public static DestinationConfig fromFile(Path path) {
@@ -98,6 +124,34 @@ public final class DestinationConfig implements Serializable {
                 })
                 .orElse(DataFormat.STRING);
 
+        int maxRecordSizeBytes = optionalInt(root, MAX_RECORD_SIZE_BYTES, 1024, MAX_MAX_RECORD_SIZE_BYTES)
+                .orElse(DEFAULT_MAX_RECORD_SIZE_BYTES);
+        String deadLetterStream = optionalString(root, DEAD_LETTER_STREAM).orElse(null);
+        if (deadLetterStream != null && !deadLetterStream.matches("[a-zA-Z0-9_.-]{1,128}")) {
+            throw new SetupException("config: " + DEAD_LETTER_STREAM + " must be a Kinesis stream name"
+                    + " (1 to 128 of a-z, A-Z, 0-9, _ . -), got \"" + deadLetterStream + "\"");
+        }
+        BadInputPolicy badInputPolicy = optionalString(root, ON_BAD_INPUT)
+                .map(value -> {
+                    BadInputPolicy policy = BadInputPolicy.fromConfigValue(value);
+                    if (policy == null) {
+                        throw new SetupException(
+                                "config: " + ON_BAD_INPUT + " must be \"dead-letter\" or \"fail\", got \"" + value + "\"");
+                    }
+                    return policy;
+                })
+                .orElse(BadInputPolicy.DEAD_LETTER);
+        IdMode idMode = optionalString(root, AB_ID_MODE)
+                .map(value -> {
+                    IdMode mode = IdMode.fromConfigValue(value);
+                    if (mode == null) {
+                        throw new SetupException(
+                                "config: " + AB_ID_MODE + " must be \"position\" or \"random\", got \"" + value + "\"");
+                    }
+                    return mode;
+                })
+                .orElse(IdMode.POSITION);
+
         Set<String> unknown = new TreeSet<>();
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -113,6 +167,10 @@ public final class DestinationConfig implements Serializable {
                 privateKey,
                 bufferSize,
                 dataFormat,
+                maxRecordSizeBytes,
+                deadLetterStream,
+                badInputPolicy,
+                idMode,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
     }
 
@@ -225,6 +283,24 @@ public final class DestinationConfig implements Serializable {
         return dataFormat;
     }
 
+    /** The largest envelope (plus partition key) sent to Kinesis; larger ones are dead letters. */
+    public int maxRecordSizeBytes() {
+        return maxRecordSizeBytes;
+    }
+
+    /** A Kinesis stream for dead letters, or empty for the dead-letter directory. */
+    public Optional<String> deadLetterStream() {
+        return Optional.ofNullable(deadLetterStream);
+    }
+
+    public BadInputPolicy badInputPolicy() {
+        return badInputPolicy;
+    }
+
+    public IdMode idMode() {
+        return idMode;
+    }
+
     /** Keys the config holds that this destination does not know, sorted. */
     public List<String> unknownKeys() {
         return unknownKeys;
@@ -238,6 +314,10 @@ public final class DestinationConfig implements Serializable {
                 + ", credentials=" + (hasStaticCredentials() ? "static (redacted)" : "default chain")
                 + ", bufferSize=" + bufferSize
                 + ", dataFormat=" + dataFormat.configValue()
+                + ", maxRecordSizeBytes=" + maxRecordSizeBytes
+                + (deadLetterStream == null ? "" : ", deadLetterStream=" + deadLetterStream)
+                + ", onBadInput=" + badInputPolicy.configValue()
+                + ", abIdMode=" + idMode.configValue()
                 + "}";
     }
 }

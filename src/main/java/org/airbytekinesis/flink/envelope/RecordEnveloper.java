@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.envelope;
 
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -8,7 +9,10 @@ import org.airbytekinesis.flink.BadInputException;
 import org.airbytekinesis.flink.airbyte.AirbyteMessageScanner;
 import org.airbytekinesis.flink.airbyte.MalformedMessageException;
 import org.airbytekinesis.flink.airbyte.ScannedMessage;
-import org.airbytekinesis.flink.config.DataFormat;
+import org.airbytekinesis.flink.config.BadInputPolicy;
+import org.airbytekinesis.flink.config.IdMode;
+import org.airbytekinesis.flink.deadletter.DeadLetter;
+import org.airbytekinesis.flink.deadletter.DeadLetterReason;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.DestinationStats;
@@ -34,8 +38,10 @@ import org.slf4j.LoggerFactory;
  * record's Kinesis stream; a STATE goes to the {@link #STATES} side output with
  * {@code destinationStats.recordCount} added; every other type (LOG, TRACE, CONTROL, unknown) is
  * counted and not sent anywhere, and a source's TRACE ERROR is logged as a warning. Blank lines
- * are skipped. A line that is not a valid AirbyteMessage, or a record of a stream the catalog
- * lacks, stops the job with an error naming the file and line.
+ * are skipped. A line that cannot be delivered (not a valid AirbyteMessage, a record of a stream
+ * the catalog lacks, an envelope over the size limit) goes to the {@link #DEAD_LETTERS} side
+ * output with its reason, or, with {@code onBadInput: fail}, stops the job naming file and line.
+ * Every line is counted once: lines = records + dead letters + skipped.
  *
  * <p>The record counts since the last STATE are checkpointed with the input position, so a
  * restored job counts on from where the checkpoint left off.
@@ -48,34 +54,39 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     public static final OutputTag<StateMessage> STATES =
             new OutputTag<>("airbyte-states", TypeInformation.of(StateMessage.class));
 
+    /** Lines that cannot be delivered, with their reason. */
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters", TypeInformation.of(DeadLetter.class));
+
+    /** Accumulator of input lines read. */
+    public static final String LINES_ACCUMULATOR = "lines";
     /** Accumulator of RECORD lines enveloped, over all streams. */
     public static final String RECORDS_ACCUMULATOR = "records";
+    /** Accumulator of blank lines. */
+    public static final String BLANK_ACCUMULATOR = "blank-lines";
+    /** Prefix of the per-reason dead-letter accumulators. */
+    public static final String DEAD_LETTER_ACCUMULATOR_PREFIX = "dead-letter:";
     /** Prefix of the per-Kinesis-stream record accumulators. */
     public static final String STREAM_ACCUMULATOR_PREFIX = "records:";
     /** Prefix of the accumulators of messages that are not records, by type. */
     public static final String MESSAGE_TYPE_ACCUMULATOR_PREFIX = "messages:";
 
-    /** Kinesis accepts at most 1 MiB of data plus partition key per record. */
-    public static final int MAX_KINESIS_RECORD_BYTES = 1024 * 1024;
-
     /** Key of the count of all records since the last STATE of any kind. */
     private static final String ALL_STREAMS = "";
 
     private final StreamRoutes routes;
-    private final DataFormat dataFormat;
+    private final EnvelopeSettings settings;
 
     private transient AirbyteMessageScanner scanner;
     private transient EnvelopeWriter writer;
-    private transient LongCounter records;
-    private transient Map<String, LongCounter> recordsByStream;
-    private transient Map<String, LongCounter> messagesByType;
+    private transient Map<String, Counter> counters;
     /** Records since the last state: per Kinesis stream, and in all under {@link #ALL_STREAMS}. */
     private transient Map<String, Long> sinceLastState;
     private transient ListState<Tuple2<String, Long>> checkpointedCounts;
 
-    public RecordEnveloper(StreamRoutes routes, DataFormat dataFormat) {
+    public RecordEnveloper(StreamRoutes routes, EnvelopeSettings settings) {
         this.routes = routes;
-        this.dataFormat = dataFormat;
+        this.settings = settings;
     }
 
     @Override
@@ -99,57 +110,84 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     @Override
     public void open(OpenContext openContext) {
         scanner = new AirbyteMessageScanner();
-        writer = new EnvelopeWriter(dataFormat);
-        records = getRuntimeContext().getLongCounter(RECORDS_ACCUMULATOR);
-        recordsByStream = new HashMap<>();
+        writer = new EnvelopeWriter(settings.dataFormat());
+        counters = new HashMap<>();
         for (String kinesisStream : routes.kinesisStreams().values()) {
-            recordsByStream.put(kinesisStream, getRuntimeContext().getLongCounter(STREAM_ACCUMULATOR_PREFIX + kinesisStream));
+            counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream); // every stream in the summary, 0 or not
         }
-        messagesByType = new HashMap<>();
     }
 
     @Override
     public void processElement(InputLine line, Context ctx, Collector<KinesisEnvelope> out) {
+        counter(LINES_ACCUMULATOR).add(1);
         ScannedMessage message;
         try {
             message = scanner.scan(line.bytes, line.bytes.length);
         } catch (MalformedMessageException e) {
-            throw new BadInputException(line.source, line.lineNumber, e.getMessage());
-        }
-        if (message.isBlank()) {
+            reject(line, e.reason(), e.getMessage(), ctx);
             return;
         }
-        if (message.isRecord()) {
-            out.collect(envelope(line, message));
+        if (message.isBlank()) {
+            counter(BLANK_ACCUMULATOR).add(1);
+        } else if (message.isRecord()) {
+            envelope(line, message, ctx, out);
         } else if (message.isState()) {
+            counter(MESSAGE_TYPE_ACCUMULATOR_PREFIX + message.type()).add(1);
             ctx.output(STATES, stateWithStats(line, message));
         } else {
             countOther(line, message);
         }
     }
 
-    private KinesisEnvelope envelope(InputLine line, ScannedMessage message) {
+    private void envelope(InputLine line, ScannedMessage message, Context ctx, Collector<KinesisEnvelope> out) {
         String kinesisStream = routes.kinesisStreamFor(message.namespace(), message.stream());
         if (kinesisStream == null) {
-            throw new BadInputException(line.source, line.lineNumber,
-                    routes.describeMissing(message.namespace(), message.stream()));
+            reject(line, DeadLetterReason.STREAM_NOT_IN_CATALOG,
+                    routes.describeMissing(message.namespace(), message.stream()), ctx);
+            return;
         }
-        String id = randomUuid();
+        String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
         // The protocol requires emitted_at; a record without one gets the time it was read.
         String emittedAt = message.emittedAt() != null
                 ? message.emittedAt()
                 : Long.toString(System.currentTimeMillis());
         byte[] payload = writer.write(id, emittedAt, line.bytes, message.dataStart(), message.dataEnd());
-        if (payload.length + id.length() > MAX_KINESIS_RECORD_BYTES) {
-            throw new BadInputException(line.source, line.lineNumber, "the envelope of this record is "
-                    + payload.length + " bytes; Kinesis accepts at most " + MAX_KINESIS_RECORD_BYTES
-                    + " bytes per record including its partition key");
+        // Kinesis counts the partition key into the record size.
+        if (payload.length + id.length() > settings.maxRecordSizeBytes()) {
+            reject(line, DeadLetterReason.RECORD_TOO_LARGE, "the envelope of this record is " + payload.length
+                    + " bytes; at most " + settings.maxRecordSizeBytes()
+                    + " bytes per record including its partition key are accepted (maxRecordSizeBytes)", ctx);
+            return;
         }
-        records.add(1);
-        recordsByStream.get(kinesisStream).add(1);
+        counter(RECORDS_ACCUMULATOR).add(1);
+        counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream).add(1);
         sinceLastState.merge(kinesisStream, 1L, Long::sum);
         sinceLastState.merge(ALL_STREAMS, 1L, Long::sum);
-        return new KinesisEnvelope(kinesisStream, id, payload);
+        out.collect(new KinesisEnvelope(kinesisStream, id, payload));
+    }
+
+    private void reject(InputLine line, DeadLetterReason reason, String why, Context ctx) {
+        if (settings.badInputPolicy() == BadInputPolicy.FAIL) {
+            throw new BadInputException(line.source, line.lineNumber, why);
+        }
+        counter(DEAD_LETTER_ACCUMULATOR_PREFIX + reason.code()).add(1);
+        ctx.output(DEAD_LETTERS, new DeadLetter(reason, why, line.source, line.lineNumber, line.bytes));
+    }
+
+    /** An accumulator (for the end-of-run summary) and a Flink metric of the same name. */
+    private Counter counter(String name) {
+        Counter counter = counters.get(name);
+        if (counter == null) {
+            counter = new Counter(getRuntimeContext().getLongCounter(name),
+                    getRuntimeContext().getMetricGroup().counter(metricName(name)));
+            counters.put(name, counter);
+        }
+        return counter;
+    }
+
+    /** Metric names: {@code records:_users} becomes {@code records_users}, and so on. */
+    private static String metricName(String accumulatorName) {
+        return accumulatorName.replace(":", "_").replace("-", "_");
     }
 
     /**
@@ -175,14 +213,20 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     }
 
     private void countOther(InputLine line, ScannedMessage message) {
-        String type = message.type();
-        messagesByType
-                .computeIfAbsent(type, t -> getRuntimeContext().getLongCounter(MESSAGE_TYPE_ACCUMULATOR_PREFIX + t))
-                .add(1);
-        if ("TRACE".equals(type) && "ERROR".equals(message.traceType())) {
+        counter(MESSAGE_TYPE_ACCUMULATOR_PREFIX + message.type()).add(1);
+        if ("TRACE".equals(message.type()) && "ERROR".equals(message.traceType())) {
             LOG.warn("The source reported an error ({} line {}): {}", line.source, line.lineNumber,
                     message.traceErrorMessage());
         }
+    }
+
+    /**
+     * A name-based UUID of where the record was read: a replay of the same input gives the same
+     * id, so consumers can drop duplicates; MD5 spreads the ids, and so the partition keys,
+     * evenly over the shards.
+     */
+    static String positionId(InputLine line) {
+        return UUID.nameUUIDFromBytes((line.sourceId + "\n" + line.lineNumber).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     /** A version-4 UUID without SecureRandom's cost; ids need to be unique and spread, not secret. */
@@ -191,5 +235,21 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         long msb = (random.nextLong() & ~0xF000L) | 0x4000L;
         long lsb = (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
         return new UUID(msb, lsb).toString();
+    }
+
+    /** One count, kept both as an accumulator and as a metric. */
+    private static final class Counter {
+        private final LongCounter accumulator;
+        private final org.apache.flink.metrics.Counter metric;
+
+        Counter(LongCounter accumulator, org.apache.flink.metrics.Counter metric) {
+            this.accumulator = accumulator;
+            this.metric = metric;
+        }
+
+        void add(long n) {
+            accumulator.add(n);
+            metric.inc(n);
+        }
     }
 }

@@ -16,14 +16,25 @@ public final class KinesisClients {
     private KinesisClients() {}
 
     public static KinesisClient create(KinesisConnection connection) {
+        return create(connection, CONNECT_TIMEOUT, SOCKET_TIMEOUT, API_CALL_TIMEOUT);
+    }
+
+    /**
+     * A client with its own time limits, e.g. short ones for {@code check}, which must answer
+     * quickly even when the endpoint swallows packets.
+     *
+     * @param apiCallTimeout bounds one call including the SDK's retries
+     */
+    public static KinesisClient create(
+            KinesisConnection connection, Duration connectTimeout, Duration socketTimeout, Duration apiCallTimeout) {
         KinesisClientBuilder builder = KinesisClient.builder()
                 .region(connection.sdkRegion())
                 .credentialsProvider(connection.credentialsProvider())
                 .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(CONNECT_TIMEOUT)
-                        .socketTimeout(SOCKET_TIMEOUT))
+                        .connectionTimeout(connectTimeout)
+                        .socketTimeout(socketTimeout))
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
-                        .apiCallTimeout(API_CALL_TIMEOUT)
+                        .apiCallTimeout(apiCallTimeout)
                         .build());
         if (connection.endpoint() != null) {
             builder.endpointOverride(connection.endpoint());

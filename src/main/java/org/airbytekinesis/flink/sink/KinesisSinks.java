@@ -12,12 +12,17 @@ import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
  * ({@link FlushOnCheckpointSink}), so a completed checkpoint means the records are in Kinesis.
  */
 public final class KinesisSinks {
+    /** The connector's default batch byte limit (PutRecords accepts 5 MiB per call). */
+    private static final long DEFAULT_MAX_BATCH_BYTES = 5L * 1024 * 1024;
+
     private final KinesisConnection connection;
     private final int bufferSize;
+    private final int maxRecordSizeBytes;
 
-    public KinesisSinks(KinesisConnection connection, int bufferSize) {
+    public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes) {
         this.connection = connection;
         this.bufferSize = bufferSize;
+        this.maxRecordSizeBytes = maxRecordSizeBytes;
     }
 
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
@@ -27,6 +32,9 @@ public final class KinesisSinks {
                 .setSerializationSchema(new EnvelopeSerialization.Payload())
                 .setPartitionKeyGenerator(new EnvelopeSerialization.PartitionKey())
                 .setMaxBatchSize(bufferSize)
+                .setMaxRecordSizeInBytes(maxRecordSizeBytes)
+                // A batch must hold at least one record of the largest size.
+                .setMaxBatchSizeInBytes(Math.max(DEFAULT_MAX_BATCH_BYTES, maxRecordSizeBytes))
                 .setFailOnError(false)
                 .build());
     }

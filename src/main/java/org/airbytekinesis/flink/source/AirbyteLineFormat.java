@@ -28,6 +28,16 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
     private static final int MAX_LINES_PER_BATCH = 512;
     private static final long MAX_BYTES_PER_BATCH = 4L * 1024 * 1024;
 
+    private final String runId;
+
+    /**
+     * @param runId identifies this run (the same across its restarts); it tells apart inputs
+     *     whose content cannot be identified otherwise (standard input)
+     */
+    public AirbyteLineFormat(String runId) {
+        this.runId = runId;
+    }
+
     @Override
     public Reader<InputLine> createReader(Configuration config, FileSourceSplit split) throws IOException {
         return restoreReader(config, split);
@@ -38,7 +48,7 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         long linesToSkip = split.getReaderPosition()
                 .map(CheckpointedPosition::getRecordsAfterOffset)
                 .orElse(0L);
-        return new LineReader(split.path(), linesToSkip);
+        return new LineReader(split.path(), sourceId(split), linesToSkip);
     }
 
     @Override
@@ -49,6 +59,14 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
     @Override
     public TypeInformation<InputLine> getProducedType() {
         return TypeInformation.of(InputLine.class);
+    }
+
+    /** The file's name, size and modification time; for standard input the run. */
+    private String sourceId(FileSourceSplit split) {
+        String name = sourceName(split.path());
+        return "stdin".equals(name)
+                ? name + "@" + runId
+                : name + "@" + split.fileSize() + "@" + split.fileModificationTime();
     }
 
     /** Local files are named by their plain path in messages, others by their URI. */
@@ -64,12 +82,14 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
 
     private static final class LineReader implements BulkFormat.Reader<InputLine> {
         private final String source;
+        private final String sourceId;
         private final FSDataInputStream fileStream;
         private final LineSplitter lines;
         private long linesRead;
 
-        LineReader(Path path, long linesToSkip) throws IOException {
+        LineReader(Path path, String sourceId, long linesToSkip) throws IOException {
             this.source = sourceName(path);
+            this.sourceId = sourceId;
             this.fileStream = path.getFileSystem().open(path);
             try {
                 InputStream in = fileStream;
@@ -96,7 +116,7 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
             byte[] line;
             while (count < MAX_LINES_PER_BATCH && bytes < MAX_BYTES_PER_BATCH && (line = lines.nextLine()) != null) {
                 linesRead++;
-                batch[count++] = new InputLine(source, linesRead, line);
+                batch[count++] = new InputLine(source, sourceId, linesRead, line);
                 bytes += line.length;
             }
             if (count == 0) {

@@ -13,10 +13,11 @@ import org.apache.flink.core.fs.Path;
 public final class InputFiles {
     private InputFiles() {}
 
-    public static FileSource<InputLine> boundedSource(List<String> inputs) {
+    /** @param runId see {@link AirbyteLineFormat#AirbyteLineFormat(String)} */
+    public static FileSource<InputLine> boundedSource(List<String> inputs, String runId) {
         Path[] paths = inputs.stream().map(Path::new).toArray(Path[]::new);
         ReadableFiles filter = new ReadableFiles(inputs);
-        return FileSource.forBulkFileFormat(new AirbyteLineFormat(), paths)
+        return FileSource.forBulkFileFormat(new AirbyteLineFormat(runId), paths)
                 .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(filter))
                 .build();
     }

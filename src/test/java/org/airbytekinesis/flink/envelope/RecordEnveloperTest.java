@@ -18,6 +18,7 @@ import org.airbytekinesis.flink.airbyte.CatalogStream;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.airbyte.StreamDescriptor;
+import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DataFormat;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputLine;
@@ -37,8 +38,12 @@ class RecordEnveloperTest {
             new CatalogStream(new StreamDescriptor("poke", "pokemon"), DestinationSyncMode.OVERWRITE))));
 
     private static OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness(DataFormat format) throws Exception {
+        return harness(EnvelopeSettings.defaults().withDataFormat(format));
+    }
+
+    private static OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness(EnvelopeSettings settings) throws Exception {
         OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness =
-                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, format)));
+                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, settings)));
         harness.open();
         return harness;
     }
@@ -55,7 +60,8 @@ class RecordEnveloperTest {
     }
 
     private static BadInputException failure(DataFormat format, long lineNumber, String line) throws Exception {
-        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(format)) {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness =
+                harness(EnvelopeSettings.defaults().withDataFormat(format).withBadInputPolicy(BadInputPolicy.FAIL))) {
             return assertThrows(BadInputException.class, () -> process(harness, lineNumber, line));
         }
     }
@@ -131,7 +137,7 @@ class RecordEnveloperTest {
             snapshot = harness.snapshot(1L, 1L);
         }
         OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored =
-                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, DataFormat.STRING)));
+                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, EnvelopeSettings.defaults())));
         restored.initializeState(snapshot);
         restored.open();
         try (restored) {
@@ -148,6 +154,72 @@ class RecordEnveloperTest {
     }
 
     @Test
+    void undeliverableLinesGoToTheDeadLetterOutputByteExactWithReasonAndLine() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            byte[] invalidUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+            process(harness, 1, "# a comment");
+            process(harness, 2, "[1,2]");
+            harness.processElement(new StreamRecord<>(new InputLine(SOURCE, 3, invalidUtf8)));
+            process(harness, 4, "{\"type\":\"RECORD\",\"record\":{\"data\":{}}}");
+            process(harness, 5, "{\"type\":\"RECORD\",\"record\":{\"stream\":\"users\",\"data\":[]}}");
+            process(harness, 6, record("orders", "shop", "{}"));
+            process(harness, 7, record("users", null, "{\"ok\":true}"));
+            process(harness, 8, "");
+            process(harness, 9, "{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"hi\"}}");
+
+            List<org.airbytekinesis.flink.deadletter.DeadLetter> deadLetters = new java.util.ArrayList<>();
+            harness.getSideOutput(RecordEnveloper.DEAD_LETTERS).forEach(r -> deadLetters.add(r.getValue()));
+            assertEquals(List.of("not_json", "not_an_object", "invalid_utf8", "record_without_stream",
+                            "record_without_object_data", "stream_not_in_catalog"),
+                    deadLetters.stream().map(d -> d.reason).collect(java.util.stream.Collectors.toList()));
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L),
+                    deadLetters.stream().map(d -> d.lineNumber).collect(java.util.stream.Collectors.toList()));
+            assertTrue(java.util.Arrays.equals(invalidUtf8, deadLetters.get(2).original), "byte-exact");
+            assertEquals("# a comment", new String(deadLetters.get(0).original, StandardCharsets.UTF_8));
+            assertEquals(SOURCE, deadLetters.get(5).source);
+            assertEquals(1, harness.extractOutputValues().size(), "the good record still goes out");
+
+            assertEquals(9, accumulator(harness, RecordEnveloper.LINES_ACCUMULATOR));
+            assertEquals(1, accumulator(harness, RecordEnveloper.RECORDS_ACCUMULATOR));
+            assertEquals(1, accumulator(harness, RecordEnveloper.BLANK_ACCUMULATOR));
+            assertEquals(1, accumulator(harness, RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX + "LOG"));
+            assertEquals(1, accumulator(harness, RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX + "not_json"));
+            assertEquals(1, accumulator(harness, RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX + "stream_not_in_catalog"));
+        }
+    }
+
+    @Test
+    void positionIdsAreTheSameForAReplayOfTheSameLineAndDifferElsewhere() throws Exception {
+        String line = record("users", null, "{\"id\":1}");
+        List<String> ids = new java.util.ArrayList<>();
+        for (String sourceId : List.of("a.jsonl@10@5", "a.jsonl@10@5", "b.jsonl@10@5")) {
+            try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+                harness.processElement(new StreamRecord<>(new InputLine("a.jsonl", sourceId, 4, line.getBytes(StandardCharsets.UTF_8))));
+                harness.processElement(new StreamRecord<>(new InputLine("a.jsonl", sourceId, 5, line.getBytes(StandardCharsets.UTF_8))));
+                harness.extractOutputValues().forEach(e -> ids.add(e.partitionKey));
+            }
+        }
+        assertEquals(ids.get(0), ids.get(2), "a replay of line 4 gets line 4's id");
+        assertEquals(ids.get(1), ids.get(3));
+        assertNotEquals(ids.get(0), ids.get(1), "another line, another id");
+        assertNotEquals(ids.get(0), ids.get(4), "another source, another id");
+        assertEquals(3, UUID.fromString(ids.get(0)).version(), "a name-based UUID");
+    }
+
+    @Test
+    void randomIdModeGivesRandomUuids() throws Exception {
+        EnvelopeSettings random = EnvelopeSettings.of(org.airbytekinesis.flink.config.DestinationConfig.fromJson(
+                MAPPER.readTree("{\"abIdMode\":\"random\"}")));
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(random)) {
+            process(harness, 1, record("users", null, "{}"));
+            process(harness, 1, record("users", null, "{}"));
+            List<KinesisEnvelope> out = harness.extractOutputValues();
+            assertNotEquals(out.get(0).partitionKey, out.get(1).partitionKey);
+            assertEquals(4, UUID.fromString(out.get(0).partitionKey).version());
+        }
+    }
+
+    @Test
     void recordBecomesEnvelopeForItsKinesisStream() throws Exception {
         try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
             process(harness, 1, record("users", null, "{\"id\": 1, \"name\": \"Рома\"}"));
@@ -157,7 +229,7 @@ class RecordEnveloperTest {
             assertEquals("_users", envelope.kinesisStream);
 
             UUID id = UUID.fromString(envelope.partitionKey);
-            assertEquals(4, id.version());
+            assertEquals(3, id.version(), "by default a name-based id of the input position");
             assertEquals(2, id.variant());
             assertEquals(id.toString(), envelope.partitionKey);
 
@@ -266,7 +338,7 @@ class RecordEnveloperTest {
 
     @Test
     void envelopeOverOneMebibyteFailsWithItsSize() throws Exception {
-        int max = RecordEnveloper.MAX_KINESIS_RECORD_BYTES;
+        int max = org.airbytekinesis.flink.config.DestinationConfig.DEFAULT_MAX_RECORD_SIZE_BYTES;
         // The envelope's size beyond its data is fixed; measure it with a small record.
         int overhead;
         try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
@@ -292,7 +364,7 @@ class RecordEnveloperTest {
         // 600 KiB of escaped quotes (\\") is 1.2 MiB once escaped again into the STRING format, but fits as an OBJECT.
         String data = "{\"q\":\"" + "\\\"".repeat(300 * 1024) + "\"}";
         BadInputException e = failure(DataFormat.STRING, 2, record("users", null, data));
-        assertTrue(e.getMessage().contains("Kinesis accepts at most"), e.getMessage());
+        assertTrue(e.getMessage().contains("bytes per record including its partition key are accepted"), e.getMessage());
         try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.OBJECT)) {
             process(harness, 2, record("users", null, data));
             assertEquals(1, harness.extractOutputValues().size());

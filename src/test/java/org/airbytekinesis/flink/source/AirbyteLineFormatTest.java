@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class AirbyteLineFormatTest {
-    private final AirbyteLineFormat format = new AirbyteLineFormat();
+    private final AirbyteLineFormat format = new AirbyteLineFormat("test-run");
 
     @TempDir
     Path tempDir;

@@ -18,7 +18,8 @@ import org.airbytekinesis.flink.airbyte.CatalogStream;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.airbyte.StreamDescriptor;
-import org.airbytekinesis.flink.config.DataFormat;
+import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
+import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisClients;
@@ -82,11 +83,12 @@ class StateReleaseITCase {
             env.setParallelism(2);
             env.enableCheckpointing(150, CheckpointingMode.EXACTLY_ONCE);
             DataStream<InputLine> lines = env
-                    .fromSource(InputFiles.boundedSource(List.of(input.toUri().toString())), WatermarkStrategy.noWatermarks(), "input")
+                    .fromSource(InputFiles.boundedSource(List.of(input.toUri().toString()), "test-run"), WatermarkStrategy.noWatermarks(), "input")
                     .map(StateReleaseITCase::paced)
                     .name("pace");
-            AirbyteKinesisJob.defineWorkflow(lines, routes, DataFormat.STRING,
-                    new KinesisSinks(connection, 500)::forStream, new CheckingOutput(config));
+            AirbyteKinesisJob.defineWorkflow(lines, routes, EnvelopeSettings.of(config),
+                    new KinesisSinks(connection, 500, config.maxRecordSizeBytes())::forStream, new CheckingOutput(config),
+                    DeadLetterOutputs.directory(dir.resolve("dead-letter").toUri().toString()));
             env.execute("state release");
         }
         assertEquals(List.of(), VIOLATIONS);
