@@ -19,6 +19,7 @@ import org.airbytekinesis.flink.airbyte.CatalogStream;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.airbyte.SupportedSyncModes;
+import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
@@ -102,8 +103,14 @@ public final class WriteCommand {
         String stateOut = options.stateOut() == null ? null : options.stateOut().toString();
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
                 .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forStream(stream), config.maxRecordSizeBytes()))
-                .orElseGet(() -> DeadLetterOutputs.directory(deadLetterDirectory));
-        AirbyteKinesisJob.defineWorkflow(lines, routes, EnvelopeSettings.of(config), sinks::forStream,
+                .orElseGet(() -> deadLetterDirectory == null
+                        ? DeadLetterOutputs.none()
+                        : DeadLetterOutputs.directory(deadLetterDirectory));
+        EnvelopeSettings settings = EnvelopeSettings.of(config);
+        if (deadLetterDirectory == null && config.deadLetterStream().isEmpty()) {
+            settings = settings.withBadInputPolicy(BadInputPolicy.FAIL);
+        }
+        AirbyteKinesisJob.defineWorkflow(lines, routes, settings, sinks::forStream,
                 new ConsoleStateOutput(stateOut), deadLetters);
 
         JobExecutionResult result = env.execute("airbyte-kinesis write (" + routes.kinesisStreams().size() + " streams)");
@@ -122,7 +129,8 @@ public final class WriteCommand {
     /**
      * Dead letters go to the Kinesis stream {@code deadLetterStream} when the config names one,
      * else to {@code --dead-letter DIR}, by default {@code ./dead-letter} in local runs. On a
-     * cluster a directory must be given (a path every TaskManager can reach).
+     * cluster there is no default (it must be a path every TaskManager can reach): without one,
+     * bad input stops the job, as with {@code onBadInput: fail}. Null when there is no directory.
      */
     private static String deadLetterDirectory(WriteOptions options, DestinationConfig config, StreamRoutes routes, boolean local) {
         if (config.deadLetterStream().isPresent()) {
@@ -138,9 +146,13 @@ public final class WriteCommand {
         if (options.deadLetterDirectory() != null) {
             return options.deadLetterDirectory();
         }
+        if (config.badInputPolicy() == BadInputPolicy.FAIL) {
+            return null; // bad input stops the run: nothing is ever dead-lettered
+        }
         if (!local) {
-            throw new SetupException("on a cluster, give --dead-letter DIR (a path every TaskManager can reach)"
-                    + " or deadLetterStream in the config");
+            LOG.warn("No dead-letter destination (--dead-letter DIR that every TaskManager can reach, or"
+                    + " deadLetterStream in the config): bad input will stop the job");
+            return null;
         }
         return Path.of(DEFAULT_DEAD_LETTER_DIRECTORY).toAbsolutePath().toUri().toString();
     }

@@ -110,7 +110,7 @@ class AirbyteKinesisWriteITCase {
     }
 
     @Test
-    void aLineThatIsNotJsonStopsTheJobNamingFileAndLine() throws Exception {
+    void withOnBadInputFailALineThatIsNotJsonStopsTheJobNamingFileAndLine() throws Exception {
         Path input = dir.resolve("broken.jsonl");
         Files.writeString(input, String.join("\n",
                 "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{\"a\":1},\"emitted_at\":1}}",
@@ -119,25 +119,26 @@ class AirbyteKinesisWriteITCase {
                 ""));
         Path catalog = writeCatalog(List.<String[]>of(new String[] {null, "s"}));
         Exception failure = assertThrows(Exception.class,
-                () -> runWrite(emulator.writeConfig(dir, Map.of()), catalog, input));
+                () -> runWrite(emulator.writeConfig(dir, Map.of("onBadInput", "fail")), catalog, input));
         String message = AirbyteKinesisMain.oneLine(failure);
         assertTrue(message.contains("broken.jsonl line 3: invalid JSON"), message);
     }
 
     @Test
-    void aRecordOfAStreamMissingFromTheCatalogStopsTheJobNamingTheStream() throws Exception {
+    void withOnBadInputFailARecordOfAStreamMissingFromTheCatalogStopsTheJobNamingTheStream() throws Exception {
         Path input = dir.resolve("unknown-stream.jsonl");
         Files.writeString(input,
                 "{\"type\":\"RECORD\",\"record\":{\"namespace\":\"ns\",\"stream\":\"other\",\"data\":{},\"emitted_at\":1}}\n");
         Path catalog = writeCatalog(List.<String[]>of(new String[] {null, "s"}));
         Exception failure = assertThrows(Exception.class,
-                () -> runWrite(emulator.writeConfig(dir, Map.of()), catalog, input));
+                () -> runWrite(emulator.writeConfig(dir, Map.of("onBadInput", "fail")), catalog, input));
         String message = AirbyteKinesisMain.oneLine(failure);
         assertTrue(message.contains("unknown-stream.jsonl line 1: stream \"ns.other\" is not in the catalog"), message);
     }
 
-    private static void runWrite(Path config, Path catalog, Path... inputs) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--catalog", catalog.toString()));
+    private void runWrite(Path config, Path catalog, Path... inputs) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--catalog", catalog.toString(),
+                "--dead-letter", dir.resolve("dead-letter").toString()));
         for (Path input : inputs) {
             args.add("--input");
             args.add(input.toString());

@@ -87,14 +87,14 @@ class LauncherJarITCase {
     }
 
     @Test
-    void aBadLineMakesTheLauncherExitNonZeroWithOneErrorLineNamingFileAndLine() throws Exception {
+    void withOnBadInputFailABadLineMakesTheLauncherExitNonZeroWithOneErrorLineNamingFileAndLine() throws Exception {
         Path input = dir.resolve("bad.jsonl");
         Files.writeString(input, "{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"hi\"}}\n"
                 + "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"emitted_at\":1}}\n");
         Path catalog = dir.resolve("catalog.json");
         Files.writeString(catalog, "{\"streams\":[{\"stream\":{\"name\":\"s\"}}]}");
 
-        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of()).toString(),
+        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of("onBadInput", "fail")).toString(),
                 "--catalog", catalog.toString(), "--input", input.toString());
 
         assertEquals(1, result.exitCode, result.stderr);
@@ -108,6 +108,48 @@ class LauncherJarITCase {
         assertEquals("TRACE", trace.get("type").asText());
         assertEquals("ERROR", trace.get("trace").get("type").asText());
         assertEquals(error, trace.get("trace").get("error").get("message").asText());
+    }
+
+    @Test
+    void commentAndInvalidLinesGoToTheDeadLetterDirectoryWhileEveryGoodRecordIsDelivered() throws Exception {
+        Path messages = Corpus.file("messages__faros__octopus_all-streams.log");
+        List<String> lines = new ArrayList<>(Files.readAllLines(messages, StandardCharsets.UTF_8));
+        lines.add(0, "# exported by a script");
+        lines.add(5, "// another comment");
+        lines.add(9, "{\"type\":\"RECORD\",\"record\":{\"stream\":\"mytestsource__octopus__releases\",\"data\":{\"id\":");
+        Path input = dir.resolve("with-bad-lines.log");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+
+        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of()).toString(),
+                "--catalog", Corpus.file("catalog__faros__octopus_catalog.json").toString(), "--input", input.toString());
+
+        assertEquals(0, result.exitCode, result.stderr);
+        assertTrue(result.stderr.contains("dead letters, not_json: 3"), result.stderr);
+        List<JsonNode> deadLetters = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir.resolve("dead-letter"))) {
+            for (Path file : files.filter(f -> !f.getFileName().toString().startsWith(".")).collect(Collectors.toList())) {
+                for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                    deadLetters.add(ExpectedRecords.EXACT.readTree(line));
+                }
+            }
+        }
+        deadLetters.sort(java.util.Comparator.comparingLong(d -> d.get("line").longValue()));
+        assertEquals(List.of(1L, 6L, 10L), deadLetters.stream().map(d -> d.get("line").longValue()).collect(Collectors.toList()));
+        for (JsonNode deadLetter : deadLetters) {
+            assertEquals("not_json", deadLetter.get("reason").asText());
+            assertEquals(input.toString(), deadLetter.get("source").asText());
+            int line = deadLetter.get("line").intValue();
+            assertEquals(lines.get(line - 1), deadLetter.get("original").asText(), "the line as it was");
+            assertEquals(lines.get(line - 1), new String(java.util.Base64.getDecoder().decode(
+                    deadLetter.get("original_base64").asText()), StandardCharsets.UTF_8));
+        }
+        ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
+        try (KinesisClient client = emulator.client()) {
+            KinesisStreamReader reader = new KinesisStreamReader(client);
+            for (String stream : expected.byStream().keySet()) {
+                expected.assertStreamHolds(stream, reader.readAll(stream), true);
+            }
+        }
     }
 
     @Test

@@ -84,10 +84,10 @@ class SyncModesITCase {
                 + " use append or overwrite", error.getMessage());
     }
 
-    private static void write(Path config, Path catalog, Path input) throws Exception {
+    private void write(Path config, Path catalog, Path input) throws Exception {
         new WriteCommand(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
                 .run(WriteOptions.parse(List.of("--config", config.toString(), "--catalog", catalog.toString(),
-                        "--input", input.toString())));
+                        "--input", input.toString(), "--dead-letter", dir.resolve("dead-letter").toString())));
     }
 
     private static List<String> kinds(List<Record> records) {

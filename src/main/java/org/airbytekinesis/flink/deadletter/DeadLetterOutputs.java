@@ -29,6 +29,11 @@ public final class DeadLetterOutputs {
         void attach(DataStream<DeadLetter> deadLetters);
     }
 
+    /** For {@code onBadInput: fail}, where bad input stops the run and no dead letter is made. */
+    public static DeadLetterOutput none() {
+        return deadLetters -> {};
+    }
+
     /**
      * Files {@code dead-letter-<part>.jsonl} in {@code directory}; a file is finished (renamed
      * from its in-progress name) when the checkpoint after its lines completes.
