@@ -58,7 +58,7 @@ public final class CheckCommand {
         }
         try (KinesisClient client = KinesisClients.create(connection, CONNECT_TIMEOUT, SOCKET_TIMEOUT, API_CALL_TIMEOUT)) {
             KinesisAccessCheck check =
-                    new KinesisAccessCheck(client, where(connection), PROBE_READY_TIMEOUT, PROBE_CLEANUP_TIMEOUT);
+                    new KinesisAccessCheck(client, connection.where(), PROBE_READY_TIMEOUT, PROBE_CLEANUP_TIMEOUT);
             report(true, check.run(), config);
         } catch (CheckFailedException e) {
             report(false, e.getMessage(), config);
@@ -80,13 +80,6 @@ public final class CheckCommand {
                     + "; " + USAGE);
         }
         return Path.of(args.get(1));
-    }
-
-    /** The endpoint as the user knows it. */
-    static String where(KinesisConnection connection) {
-        return connection.endpoint() != null
-                ? connection.endpoint().toString()
-                : "AWS's endpoint for region " + connection.region();
     }
 
     private void report(boolean succeeded, String message, DestinationConfig config) {

@@ -88,7 +88,10 @@ public final class WriteCommand {
         Map<String, DestinationSyncMode> modes = syncModeByKinesisStream(catalog, routes);
         config.deadLetterStream().ifPresent(stream -> modes.putIfAbsent(stream, DestinationSyncMode.APPEND));
         try (KinesisClient client = KinesisClients.create(connection)) {
-            new StreamProvisioner(client, StreamProvisioner.DEFAULT_READY_TIMEOUT).prepare(modes, config.shardCount());
+            new StreamProvisioner(client, connection.where(), StreamProvisioner.DEFAULT_READY_TIMEOUT)
+                    .prepare(modes, config.shardCount());
+        } catch (SetupException e) {
+            throw new SetupException(connection.redact(e.getMessage()));
         }
 
         if (options.readsStdin() && System.console() != null) {

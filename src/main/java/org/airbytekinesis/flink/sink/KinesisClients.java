@@ -8,10 +8,10 @@ import software.amazon.awssdk.services.kinesis.KinesisClientBuilder;
 
 /** Synchronous SDK clients for control-plane work (provisioning, reading back), with bounded waits. */
 public final class KinesisClients {
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
-    private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(30);
-    /** Bounds one call including the SDK's retries, so a wrong endpoint fails instead of hanging. */
-    private static final Duration API_CALL_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(15);
+    /** Bounds one call including the SDK's retries, so a wrong endpoint fails in seconds, not hangs. */
+    private static final Duration API_CALL_TIMEOUT = Duration.ofSeconds(20);
 
     private KinesisClients() {}
 

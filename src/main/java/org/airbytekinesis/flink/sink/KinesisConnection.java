@@ -95,6 +95,20 @@ public final class KinesisConnection implements Serializable {
         return DefaultCredentialsProvider.builder().build();
     }
 
+    /** The endpoint as the user knows it, for messages. */
+    public String where() {
+        return endpoint != null ? endpoint.toString() : "AWS's endpoint for region " + region;
+    }
+
+    /** Servers may echo what they got (an emulator echoes the access key id): never show a secret. */
+    public String redact(String message) {
+        String text = message;
+        if (accessKey != null) {
+            text = text.replace(secretKey, "<redacted>").replace(accessKey, "<redacted>");
+        }
+        return text;
+    }
+
     public Region sdkRegion() {
         return Region.of(region);
     }

@@ -2,11 +2,13 @@ package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
@@ -28,10 +30,17 @@ public final class StreamProvisioner {
     private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
     private final KinesisClient client;
+    private final String where;
     private final Duration readyTimeout;
 
     public StreamProvisioner(KinesisClient client, Duration readyTimeout) {
+        this(client, "Kinesis", readyTimeout);
+    }
+
+    /** @param where the endpoint as the user knows it, for messages */
+    public StreamProvisioner(KinesisClient client, String where, Duration readyTimeout) {
         this.client = client;
+        this.where = where;
         this.readyTimeout = readyTimeout;
     }
 
@@ -51,13 +60,35 @@ public final class StreamProvisioner {
         ensureActive(modeByStream.keySet(), shardCount);
     }
 
-    /** Creates what is missing, then waits until every stream is ACTIVE. */
+    /** Creates what is missing, then waits until every stream is ACTIVE and writable. */
     public void ensureActive(Collection<String> streamNames, int shardCount) {
         for (String stream : streamNames) {
             createIfMissing(stream, shardCount);
         }
         for (String stream : streamNames) {
             awaitActive(stream);
+            probeWritePermission(stream);
+        }
+    }
+
+    /**
+     * The sink would retry a refused PutRecords for ever, so a missing permission is found here:
+     * a PutRecords without records writes nothing, and Kinesis checks permissions before it
+     * rejects the empty request as invalid.
+     */
+    private void probeWritePermission(String stream) {
+        try {
+            client.putRecords(b -> b.streamName(stream).records(List.of()));
+        } catch (AwsServiceException e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            if (KinesisErrors.PERMISSION_ERRORS.contains(code) || KinesisErrors.CREDENTIAL_ERRORS.contains(code)) {
+                throw new SetupException("cannot write to Kinesis stream " + stream + ": "
+                        + KinesisErrors.explain("PutRecords", where, e), e);
+            }
+            LOG.debug("Write probe of {} answered {} (expected for an empty request)", stream, code);
+        } catch (SdkException e) {
+            throw new SetupException("cannot write to Kinesis stream " + stream + ": "
+                    + KinesisErrors.explain("PutRecords", where, e), e);
         }
     }
 
@@ -73,7 +104,7 @@ public final class StreamProvisioner {
             } catch (ResourceNotFoundException e) {
                 return;
             } catch (SdkException e) {
-                throw new SetupException("cannot delete Kinesis stream " + stream + " for overwrite: " + describeError(e), e);
+                throw new SetupException("cannot delete Kinesis stream " + stream + " for overwrite: " + KinesisErrors.explain("DeleteStream", where, e), e);
             }
         }
         long deadline = System.nanoTime() + readyTimeout.toNanos();
@@ -102,11 +133,11 @@ public final class StreamProvisioner {
             } catch (LimitExceededException e) {
                 // Too many streams being created at once in the account: wait for room.
                 if (System.nanoTime() > deadline) {
-                    throw new SetupException("cannot create Kinesis stream " + stream + ": " + e.awsErrorDetails().errorMessage());
+                    throw new SetupException("cannot create Kinesis stream " + stream + ": " + KinesisErrors.explain("CreateStream", where, e));
                 }
                 sleep();
             } catch (SdkException e) {
-                throw new SetupException("cannot create Kinesis stream " + stream + ": " + describeError(e), e);
+                throw new SetupException("cannot create Kinesis stream " + stream + ": " + KinesisErrors.explain("CreateStream", where, e), e);
             }
         }
     }
@@ -143,22 +174,13 @@ public final class StreamProvisioner {
             } catch (LimitExceededException e) {
                 // Control-plane calls are rate limited per account: back off and ask again.
                 if (System.nanoTime() > deadline) {
-                    throw new SetupException("cannot describe Kinesis stream " + stream + ": " + describeError(e), e);
+                    throw new SetupException("cannot describe Kinesis stream " + stream + ": " + KinesisErrors.explain("DescribeStreamSummary", where, e), e);
                 }
                 sleep();
             } catch (SdkException e) {
-                throw new SetupException("cannot describe Kinesis stream " + stream + ": " + describeError(e), e);
+                throw new SetupException("cannot describe Kinesis stream " + stream + ": " + KinesisErrors.explain("DescribeStreamSummary", where, e), e);
             }
         }
-    }
-
-    static String describeError(SdkException e) {
-        String message = e.getMessage();
-        Throwable cause = e.getCause();
-        while (cause != null && cause.getCause() != null) {
-            cause = cause.getCause();
-        }
-        return cause == null ? message : message + " (" + cause + ")";
     }
 
     private static void sleep() {

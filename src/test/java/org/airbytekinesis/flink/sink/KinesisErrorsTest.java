@@ -1,4 +1,4 @@
-package org.airbytekinesis.flink.check;
+package org.airbytekinesis.flink.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

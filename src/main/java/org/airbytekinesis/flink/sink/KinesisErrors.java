@@ -1,4 +1,4 @@
-package org.airbytekinesis.flink.check;
+package org.airbytekinesis.flink.sink;
 
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -20,7 +20,7 @@ import software.amazon.awssdk.core.exception.SdkException;
  */
 public final class KinesisErrors {
     /** Error codes meaning the request's credentials or signature were refused. */
-    static final Set<String> CREDENTIAL_ERRORS = Set.of(
+    public static final Set<String> CREDENTIAL_ERRORS = Set.of(
             "UnrecognizedClientException",
             "InvalidSignatureException",
             "IncompleteSignatureException",
@@ -33,7 +33,7 @@ public final class KinesisErrors {
             "AuthFailure");
 
     /** Error codes meaning the credentials are valid but not allowed to do this. */
-    static final Set<String> PERMISSION_ERRORS = Set.of(
+    public static final Set<String> PERMISSION_ERRORS = Set.of(
             "AccessDeniedException",
             "AccessDenied",
             "UnauthorizedOperation");
