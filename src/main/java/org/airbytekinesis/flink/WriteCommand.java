@@ -98,8 +98,11 @@ public final class WriteCommand {
             console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
         }
         List<String> inputs = options.readsStdin() ? List.of(WriteOptions.STDIN) : options.inputs();
+        String runId = UUID.randomUUID().toString();
         DataStream<InputLine> lines = env
-                .fromSource(InputFiles.boundedSource(inputs, UUID.randomUUID().toString()),
+                .fromSource(options.watchInterval() != null
+                                ? InputFiles.watchingSource(inputs, runId, options.watchInterval())
+                                : InputFiles.boundedSource(inputs, runId),
                         WatermarkStrategy.noWatermarks(), "Airbyte messages")
                 .uid(AirbyteKinesisJob.SOURCE_UID);
         KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes());
@@ -230,7 +233,11 @@ public final class WriteCommand {
         return value == null ? 0 : (Long) value;
     }
 
-    /** Files a directory holds that the source skips by name are reported, never dropped silently. */
+    /**
+     * Files a directory holds that the source skips by name are reported, never dropped silently.
+     * Watched directories are reported once, at start: files that arrive later under a skipped
+     * name are being written and are expected to be renamed.
+     */
     private static void warnAboutSkippedFiles(List<String> inputs) {
         for (String input : inputs) {
             if (!input.startsWith("file:")) {
@@ -254,7 +261,8 @@ public final class WriteCommand {
                 throw new UncheckedIOException("cannot list " + root, e);
             }
             if (!skipped.isEmpty()) {
-                LOG.warn("--input {}: skipping {} files whose names start with '.' or '_': {}", root, skipped.size(), skipped);
+                LOG.warn("--input {}: skipping {} files whose names start with '.' or '_' or end with '.tmp': {}",
+                        root, skipped.size(), skipped);
             }
             if (read == 0) {
                 LOG.warn("--input {}: the directory has no files to read", root);

@@ -16,7 +16,10 @@ import java.util.Locale;
  */
 public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
-            + " [--input PATH ...] [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s]";
+            + " [--input PATH ...] [--watch [--watch-interval 10s]] [--state-out FILE] [--dead-letter DIR]"
+            + " [--checkpoint-interval 10s]";
+
+    static final Duration DEFAULT_WATCH_INTERVAL = Duration.ofSeconds(10);
 
     /** What the source reads when no {@code --input} is given. */
     public static final String STDIN = "/dev/stdin";
@@ -27,15 +30,17 @@ public final class WriteOptions {
     private final Duration checkpointInterval;
     private final Path stateOut;
     private final String deadLetterDirectory;
+    private final Duration watchInterval;
 
     private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut,
-            String deadLetterDirectory) {
+            String deadLetterDirectory, Duration watchInterval) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
         this.checkpointInterval = checkpointInterval;
         this.stateOut = stateOut;
         this.deadLetterDirectory = deadLetterDirectory;
+        this.watchInterval = watchInterval;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -46,6 +51,8 @@ public final class WriteOptions {
         Duration checkpointInterval = null;
         Path stateOut = null;
         String deadLetter = null;
+        boolean watch = false;
+        Duration watchInterval = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -63,6 +70,12 @@ public final class WriteOptions {
                     break;
                 case "--dead-letter":
                     deadLetter = value(args, ++i, arg);
+                    break;
+                case "--watch":
+                    watch = true;
+                    break;
+                case "--watch-interval":
+                    watchInterval = parseDuration(value(args, ++i, arg), arg);
                     break;
                 case "--checkpoint-interval":
                     checkpointInterval = parseDuration(value(args, ++i, arg), arg);
@@ -86,8 +99,15 @@ public final class WriteOptions {
         if (stateOut != null && (stateOut.getParent() == null || !Files.isDirectory(stateOut.getParent()))) {
             throw new SetupException("--state-out " + stateOut + ": its directory does not exist");
         }
+        if (watchInterval != null && !watch) {
+            throw new SetupException("--watch-interval needs --watch; " + USAGE);
+        }
+        if (watch && resolvedInputs.isEmpty()) {
+            throw new SetupException("--watch needs --input DIR; " + USAGE);
+        }
         return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut,
-                deadLetter == null ? null : resolveDirectory(deadLetter));
+                deadLetter == null ? null : resolveDirectory(deadLetter),
+                watch ? (watchInterval == null ? DEFAULT_WATCH_INTERVAL : watchInterval) : null);
     }
 
     private static String value(List<String> args, int index, String option) {
@@ -170,6 +190,11 @@ public final class WriteOptions {
 
     public boolean readsStdin() {
         return inputs.isEmpty();
+    }
+
+    /** How often watched inputs are listed for new files; null when not watching (bounded input). */
+    public Duration watchInterval() {
+        return watchInterval;
     }
 
     /** The dead-letter directory (a URI) given with {@code --dead-letter}, or null. */

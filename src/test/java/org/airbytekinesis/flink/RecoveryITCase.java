@@ -157,6 +157,7 @@ class RecoveryITCase {
             assertTrue(readableAtStop < RECORDS / 2 && afterFirstRun < RECORDS,
                     "stopped mid-run: " + afterFirstRun + " of " + RECORDS + " records written by the first run");
             int releasedByFirstRun = RELEASED.size();
+            System.err.println("DEBUG first run: readableAtStop=" + readableAtStop + " afterFirstRun=" + afterFirstRun + " released=" + RELEASED + " savepoint=" + savepoint);
 
             Configuration resume = new Configuration(noRestarts);
             resume.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
@@ -186,6 +187,7 @@ class RecoveryITCase {
                 expected.assertStreamHolds(stream, byStream.get(stream), true);
             }
         }
+        System.err.println("DEBUG savepoint test released: " + RELEASED);
         assertReleasedInOrderOnce(inputStates, false);
     }
 

@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink.source;
 
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -15,19 +16,32 @@ public final class InputFiles {
 
     /** @param runId see {@link AirbyteLineFormat#AirbyteLineFormat(String)} */
     public static FileSource<InputLine> boundedSource(List<String> inputs, String runId) {
-        Path[] paths = inputs.stream().map(Path::new).toArray(Path[]::new);
-        ReadableFiles filter = new ReadableFiles(inputs);
-        return FileSource.forBulkFileFormat(new AirbyteLineFormat(runId), paths)
-                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(filter))
-                .build();
+        return builder(inputs, runId).build();
     }
 
     /**
-     * Inside a directory, names starting with {@code .} or {@code _} are skipped (hidden files,
-     * files still being written, {@code _SUCCESS} markers). A path given explicitly is always read.
+     * Reads every file there is and then, every {@code interval}, each new file that appears;
+     * never ends. The files already read are part of the checkpoints, so after a restart none is
+     * read twice (beyond the at-least-once window) and none is skipped.
+     */
+    public static FileSource<InputLine> watchingSource(List<String> inputs, String runId, Duration interval) {
+        return builder(inputs, runId).monitorContinuously(interval).build();
+    }
+
+    private static FileSource.FileSourceBuilder<InputLine> builder(List<String> inputs, String runId) {
+        Path[] paths = inputs.stream().map(Path::new).toArray(Path[]::new);
+        ReadableFiles filter = new ReadableFiles(inputs);
+        return FileSource.forBulkFileFormat(new AirbyteLineFormat(runId), paths)
+                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(filter));
+    }
+
+    /**
+     * Inside a directory, names starting with {@code .} or {@code _} and names ending in
+     * {@code .tmp} are skipped: hidden files, files still being written (write them under such a
+     * name, then rename), {@code _SUCCESS} markers. A path given explicitly is always read.
      */
     public static boolean isVisible(String fileName) {
-        return !fileName.startsWith(".") && !fileName.startsWith("_");
+        return !fileName.startsWith(".") && !fileName.startsWith("_") && !fileName.endsWith(".tmp");
     }
 
     private static final class ReadableFiles implements Predicate<Path>, Serializable {
