@@ -35,9 +35,13 @@ import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.ConsoleStateOutput;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -75,8 +79,13 @@ public final class WriteCommand {
         StreamRoutes routes = StreamRoutes.forCatalog(catalog);
         warnAboutSkippedFiles(options.inputs());
 
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localRunSettings());
+        Configuration localSettings = localRunSettings();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localSettings);
         boolean local = env instanceof LocalStreamEnvironment;
+        if (local) {
+            // A cluster loads file system plugins (s3://, gs://, ...) itself; a MiniCluster does not.
+            FileSystem.initialize(localSettings, PluginUtils.createPluginManagerFromRootFolder(localSettings));
+        }
         if (options.readsStdin() && !local) {
             throw new SetupException("reading standard input works only in local runs; give --input on a cluster");
         }
@@ -124,9 +133,14 @@ public final class WriteCommand {
         return result;
     }
 
-    /** Only read by a local MiniCluster: a cluster has its own configuration. */
+    /**
+     * The configuration of a local MiniCluster: Flink's {@code config.yaml} from
+     * {@code $FLINK_CONF_DIR} when set (file system credentials, state backend, ...), plus the
+     * run-summary metric reporter. A cluster uses its own configuration instead.
+     */
     private static Configuration localRunSettings() {
-        Configuration settings = new Configuration();
+        String confDir = System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR);
+        Configuration settings = confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
         settings.setString("metrics.reporter." + RunSummaryReporter.NAME + ".factory.class",
                 RunSummaryReporter.Factory.class.getName());
         return settings;

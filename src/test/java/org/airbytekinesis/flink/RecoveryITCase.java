@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.airbytekinesis.flink.airbyte.CatalogStream;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
@@ -29,12 +32,14 @@ import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
+import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
+import org.airbytekinesis.flink.state.ConsoleStateOutput;
 import org.airbytekinesis.flink.state.StateMessage;
 import org.airbytekinesis.flink.state.StateOutput;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
@@ -88,8 +93,8 @@ class RecoveryITCase {
     static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
             new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    /** Every STATE the releaser wrote, in the order written, over all runs and restarts. */
-    static final List<Released> RELEASED = Collections.synchronizedList(new ArrayList<>());
+    /** Every STATE the releaser wrote to its output (line@job), in order, over all runs and restarts. */
+    static final List<String> RELEASED = Collections.synchronizedList(new ArrayList<>());
     static final AtomicBoolean FAILURE_INJECTED = new AtomicBoolean();
     static final AtomicLong CHECKPOINT_BEFORE_FAILURE = new AtomicLong(-1);
     static final AtomicInteger HIGHEST_ATTEMPT = new AtomicInteger();
@@ -108,8 +113,10 @@ class RecoveryITCase {
     @Test
     void aTaskFailureAfterACompletedCheckpointLosesNoRecordAndReleasesEachStateOnceInOrder() throws Exception {
         Path input = dir.resolve("input.jsonl");
-        List<InputState> inputStates = writeInput(input);
+        Path stateOut = dir.resolve("state-out.jsonl");
+        List<JsonNode> inputStates = writeInput(input);
         StreamRoutes routes = routes();
+        String stdout;
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite()) {
             DestinationConfig config = prepareStreams(emulator, routes);
 
@@ -118,8 +125,8 @@ class RecoveryITCase {
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restarts);
-            definePipeline(env, input, routes, config, new FailOnceAfterACheckpoint());
-            env.execute("recovery: task failure");
+            definePipeline(env, input, routes, config, new FailOnceAfterACheckpoint(), stateOut);
+            stdout = capturingStdout(() -> env.execute("recovery: task failure"));
 
             assertTrue(FAILURE_INJECTED.get(), "the failure was injected");
             assertTrue(HIGHEST_ATTEMPT.get() >= 1, "the job restarted (highest attempt " + HIGHEST_ATTEMPT.get() + ")");
@@ -132,41 +139,48 @@ class RecoveryITCase {
                 expected.assertStreamHolds(stream, firstPerId.get(stream), true);
             }
         }
-        assertReleasedInOrderOnce(inputStates, true);
+        assertPrinted(stateOut, stdout, inputStates, false);
     }
 
     @Test
     void stoppingWithASavepointAndResumingFromItWritesEveryRecordExactlyOnceAndEveryStateOnce() throws Exception {
         Path input = dir.resolve("input.jsonl");
-        List<InputState> inputStates = writeInput(input);
+        Path stateOut = dir.resolve("state-out.jsonl");
+        List<JsonNode> inputStates = writeInput(input);
         StreamRoutes routes = routes();
+        StringBuilder stdout = new StringBuilder();
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite()) {
             DestinationConfig config = prepareStreams(emulator, routes);
             Configuration noRestarts = new Configuration();
             noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
 
             StreamExecutionEnvironment first = StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
-            definePipeline(first, input, routes, config, new Paced());
-            JobClient firstRun = first.executeAsync("recovery: run until savepoint");
-            int readableAtStop = awaitReadable(emulator, 400, Duration.ofSeconds(30));
-            String savepoint = firstRun
-                    .stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-                    .get(60, TimeUnit.SECONDS);
-            firstRun.getJobExecutionResult().get(60, TimeUnit.SECONDS);
-            int afterFirstRun = countReadable(emulator);
-            assertTrue(readableAtStop < RECORDS / 2 && afterFirstRun < RECORDS,
-                    "stopped mid-run: " + afterFirstRun + " of " + RECORDS + " records written by the first run");
-            int releasedByFirstRun = RELEASED.size();
-            System.err.println("DEBUG first run: readableAtStop=" + readableAtStop + " afterFirstRun=" + afterFirstRun + " released=" + RELEASED + " savepoint=" + savepoint);
+            definePipeline(first, input, routes, config, new Paced(), stateOut);
+            String[] savepoint = new String[1];
+            JobExecutionResult[] firstResult = new JobExecutionResult[1];
+            stdout.append(capturingStdout(() -> {
+                JobClient firstRun = first.executeAsync("recovery: run until savepoint");
+                awaitReadable(emulator, RECORDS / 8, Duration.ofSeconds(30));
+                savepoint[0] = firstRun
+                        .stopWithSavepoint(false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(60, TimeUnit.SECONDS);
+                firstResult[0] = firstRun.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+            }));
+            long linesOfFirstRun = firstResult[0].getAccumulatorResult(RecordEnveloper.LINES_ACCUMULATOR);
+            int writtenByFirstRun = countReadable(emulator);
+            assertTrue(writtenByFirstRun < RECORDS / 2,
+                    "stopped mid-run: " + writtenByFirstRun + " of " + RECORDS + " records written by the first run");
 
             Configuration resume = new Configuration(noRestarts);
-            resume.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            resume.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint[0]);
             StreamExecutionEnvironment second = StreamExecutionEnvironment.getExecutionEnvironment(resume);
-            definePipeline(second, input, routes, config, new Paced());
-            JobExecutionResult secondRun = second.execute("recovery: resume from savepoint");
-            long linesReadBySecondRun = secondRun.getAccumulatorResult(org.airbytekinesis.flink.envelope.RecordEnveloper.LINES_ACCUMULATOR);
-            assertTrue(linesReadBySecondRun < RECORDS, "the second run resumed where the first stopped (it read "
-                    + linesReadBySecondRun + " lines; the first run's STATEs released: " + releasedByFirstRun + ")");
+            definePipeline(second, input, routes, config, new Paced(), stateOut);
+            JobExecutionResult[] secondResult = new JobExecutionResult[1];
+            stdout.append(capturingStdout(() -> secondResult[0] = second.execute("recovery: resume from savepoint")));
+            long linesOfSecondRun = secondResult[0].getAccumulatorResult(RecordEnveloper.LINES_ACCUMULATOR);
+            assertEquals(Files.readAllLines(input).size(), linesOfFirstRun + linesOfSecondRun,
+                    "the second run read on from where the first stopped (lines read: " + linesOfFirstRun + " + "
+                            + linesOfSecondRun + ")");
 
             ExpectedRecords expected = ExpectedRecords.fromFiles(routes::kinesisStreamFor, input);
             Map<String, List<Record>> byStream = readBack(emulator);
@@ -187,8 +201,7 @@ class RecoveryITCase {
                 expected.assertStreamHolds(stream, byStream.get(stream), true);
             }
         }
-        System.err.println("DEBUG savepoint test released: " + RELEASED);
-        assertReleasedInOrderOnce(inputStates, false);
+        assertPrinted(stateOut, stdout.toString(), inputStates, true);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -209,7 +222,7 @@ class RecoveryITCase {
 
     /** The job as {@code write} builds it, with a pass-through map (pacing, failing) after the source. */
     private static void definePipeline(StreamExecutionEnvironment env, Path input, StreamRoutes routes,
-            DestinationConfig config, MapFunction<InputLine, InputLine> passThrough) {
+            DestinationConfig config, MapFunction<InputLine, InputLine> passThrough, Path stateOut) {
         env.setParallelism(2);
         env.enableCheckpointing(CHECKPOINT_INTERVAL_MS, CheckpointingMode.EXACTLY_ONCE);
         env.getCheckpointConfig().enableUnalignedCheckpoints(false);
@@ -224,28 +237,17 @@ class RecoveryITCase {
         AirbyteKinesisJob.defineWorkflow(lines, routes,
                 EnvelopeSettings.of(config).withBadInputPolicy(BadInputPolicy.FAIL),
                 new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes())::forStream,
-                new CollectingOutput(), DeadLetterOutputs.none());
+                new RecordingOutput(stateOut), DeadLetterOutputs.none());
     }
 
-    /** A STATE line of the input: its line number and its JSON. */
-    private static final class InputState {
-        final long lineNumber;
-        final JsonNode json;
-
-        InputState(long lineNumber, JsonNode json) {
-            this.lineNumber = lineNumber;
-            this.json = json;
-        }
-    }
-
-    private static List<InputState> writeInput(Path file) throws IOException {
+    private static List<JsonNode> writeInput(Path file) throws IOException {
         List<String> lines = new ArrayList<>();
-        List<InputState> states = new ArrayList<>();
+        List<JsonNode> states = new ArrayList<>();
         for (int seq = 0; seq <= RECORDS; seq++) {
             if (seq % STATE_EVERY == 0) {
                 String state = "{\"type\":\"STATE\",\"state\":{\"data\":{\"upTo\":" + seq + "}}}";
                 lines.add(state);
-                states.add(new InputState(lines.size(), ExpectedRecords.EXACT.readTree(state)));
+                states.add(ExpectedRecords.EXACT.readTree(state));
             }
             if (seq < RECORDS) {
                 String stream = seq % 2 == 0 ? "\"stream\":\"even\"" : "\"stream\":\"odd\",\"namespace\":\"ns\"";
@@ -272,13 +274,13 @@ class RecoveryITCase {
         return readBack(emulator).values().stream().mapToInt(List::size).sum();
     }
 
-    private static int awaitReadable(KinesisEmulator emulator, int atLeast, Duration timeout) throws InterruptedException {
+    private static void awaitReadable(KinesisEmulator emulator, int atLeast, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int readable = 0;
         while (System.nanoTime() < deadline) {
             readable = countReadable(emulator);
             if (readable >= atLeast) {
-                return readable;
+                return;
             }
             Thread.sleep(50);
         }
@@ -311,76 +313,105 @@ class RecoveryITCase {
     }
 
     /**
-     * Released STATEs are input STATEs, in input order, none twice; the last STATE was released
-     * and, when {@code allowGaps} is false, every STATE was.
+     * What was printed (captured stdout, which must equal the {@code --state-out} file): input
+     * STATEs in input order, none twice, each with {@code destinationStats.recordCount} the
+     * records since the STATE before it (counts survive the restore); the last STATE is always
+     * printed, and when {@code everyState} every STATE is.
      */
-    private static void assertReleasedInOrderOnce(List<InputState> inputStates, boolean allowGaps) throws IOException {
-        List<Released> released;
-        synchronized (RELEASED) {
-            released = new ArrayList<>(RELEASED);
+    private static void assertPrinted(Path stateOut, String stdout, List<JsonNode> inputStates, boolean everyState)
+            throws IOException {
+        List<String> printed = Files.readAllLines(stateOut, StandardCharsets.UTF_8);
+        String what = "printed STATEs " + upTos(printed) + "; the releaser wrote (line@job) " + rawReleases();
+        assertEquals(printed, stdout.lines().collect(Collectors.toList()), "stdout and --state-out agree");
+        Map<JsonNode, Integer> inputIndex = new HashMap<>();
+        for (int i = 0; i < inputStates.size(); i++) {
+            inputIndex.put(inputStates.get(i), i);
         }
-        List<Long> releasedLines = new ArrayList<>();
-        for (Released state : released) {
-            releasedLines.add(state.lineNumber);
+        List<Integer> printedIndexes = new ArrayList<>();
+        for (String line : printed) {
+            JsonNode json = ExpectedRecords.EXACT.readTree(line);
+            JsonNode stats = ((ObjectNode) json.get("state")).remove("destinationStats");
+            Integer index = inputIndex.get(json);
+            assertTrue(index != null, "printed an input STATE as it came: " + line);
+            assertEquals(index == 0 ? 0 : STATE_EVERY, stats.get("recordCount").intValue(), "recordCount of " + line);
+            printedIndexes.add(index);
         }
-        Map<Long, JsonNode> inputByLine = new HashMap<>();
-        List<Long> inputLines = new ArrayList<>();
-        for (InputState state : inputStates) {
-            inputByLine.put(state.lineNumber, state.json);
-            inputLines.add(state.lineNumber);
+        for (int i = 1; i < printedIndexes.size(); i++) {
+            assertTrue(printedIndexes.get(i - 1) < printedIndexes.get(i), "in input order, none twice: " + what);
         }
-        String what = "released STATEs (line numbers, with job ids: " + released + ")";
-        for (int i = 1; i < releasedLines.size(); i++) {
-            assertTrue(releasedLines.get(i - 1) < releasedLines.get(i), "in input order, none twice: " + what);
-        }
-        for (Released state : released) {
-            JsonNode json = ExpectedRecords.EXACT.readTree(state.json);
-            ((ObjectNode) json.get("state")).remove("destinationStats");
-            assertEquals(inputByLine.get(state.lineNumber), json, "released STATE of line " + state.lineNumber);
-        }
-        if (allowGaps) {
-            assertEquals(inputLines.get(inputLines.size() - 1), releasedLines.get(releasedLines.size() - 1),
-                    "the last STATE is released: " + what);
+        if (everyState) {
+            List<Integer> all = new ArrayList<>();
+            for (int i = 0; i < inputStates.size(); i++) {
+                all.add(i);
+            }
+            assertEquals(all, printedIndexes, "every STATE printed once, in order: " + what);
         } else {
-            assertEquals(inputLines, releasedLines, what);
+            assertTrue(!printedIndexes.isEmpty() && printedIndexes.get(printedIndexes.size() - 1) == inputStates.size() - 1,
+                    "the last STATE is printed: " + what);
         }
     }
 
-    /** A STATE as the releaser wrote it, and the job that wrote it. */
-    static final class Released {
-        final String jobId;
-        final long lineNumber;
-        final String json;
-
-        Released(String jobId, long lineNumber, String json) {
-            this.jobId = jobId;
-            this.lineNumber = lineNumber;
-            this.json = json;
+    private static List<Integer> upTos(List<String> printed) throws IOException {
+        List<Integer> upTos = new ArrayList<>();
+        for (String line : printed) {
+            upTos.add(ExpectedRecords.EXACT.readTree(line).get("state").get("data").get("upTo").intValue());
         }
+        return upTos;
+    }
 
-        @Override
-        public String toString() {
-            return lineNumber + "@" + jobId.substring(0, 8);
+    private static List<String> rawReleases() {
+        synchronized (RELEASED) {
+            return new ArrayList<>(RELEASED);
         }
     }
 
-    /** Keeps every written STATE in {@link #RELEASED}: the releaser runs in this JVM. */
-    static final class CollectingOutput implements StateOutput {
+    /** Runs {@code run} with System.out captured (the STATE output prints there) and returns what it printed. */
+    private static String capturingStdout(ThrowingRunnable run) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            run.run();
+        } finally {
+            System.setOut(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * The job's own STATE output ({@link ConsoleStateOutput}: stdout and {@code --state-out}),
+     * noting in {@link #RELEASED} every STATE the releaser hands it (which after a restore can
+     * include STATEs of the restored snapshot again; the output is what must print each once).
+     */
+    static final class RecordingOutput implements StateOutput {
         private static final long serialVersionUID = 1L;
+        private final ConsoleStateOutput printer;
         private transient String jobId;
 
+        RecordingOutput(Path stateOut) {
+            this.printer = new ConsoleStateOutput(stateOut.toString());
+        }
+
         @Override
-        public void open(String jobId) {
+        public void open(String jobId) throws IOException {
             this.jobId = jobId;
+            printer.open(jobId);
         }
 
         @Override
-        public void write(StateMessage state) {
-            RELEASED.add(new Released(jobId, state.lineNumber, new String(state.json, StandardCharsets.UTF_8)));
+        public void write(StateMessage state) throws IOException {
+            RELEASED.add(state.lineNumber + "@" + jobId.substring(0, 8));
+            printer.write(state);
         }
 
         @Override
-        public void close() {}
+        public void close() throws IOException {
+            printer.close();
+        }
     }
 
     /** About 1 ms per line, so a run spans many checkpoints. */

@@ -199,6 +199,23 @@ class AirbyteLineFormatTest {
     }
 
     @Test
+    void aGzippedCorpusFileGivesTheSameLinesAsThePlainOne() throws IOException {
+        for (Path plain : org.airbytekinesis.flink.testing.Corpus.messageFiles()) {
+            Path gzipped = tempDir.resolve(plain.getFileName() + ".gz");
+            try (OutputStream gzip = new GZIPOutputStream(Files.newOutputStream(gzipped))) {
+                Files.copy(plain, gzip);
+            }
+            List<Read> fromPlain = readFile(plain);
+            List<Read> fromGzip = readFile(gzipped);
+            assertEquals(fromPlain.size(), fromGzip.size(), plain.toString());
+            for (int i = 0; i < fromPlain.size(); i++) {
+                assertEquals(fromPlain.get(i).line.lineNumber, fromGzip.get(i).line.lineNumber);
+                assertArrayEquals(fromPlain.get(i).line.bytes, fromGzip.get(i).line.bytes, plain + " line " + (i + 1));
+            }
+        }
+    }
+
+    @Test
     void localFileIsNamedByItsPlainPath() throws IOException {
         Path file = write("named.jsonl", List.of("x"));
         InputLine line = readFile(file).get(0).line;
