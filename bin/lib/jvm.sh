@@ -25,10 +25,13 @@ run_java() {
   mkdir -p "$log_dir"
   # CBOR off: the JSON protocol works with AWS and with every emulator (kinesalite's CBOR replies
   # break the SDK); -Daws.cborEnabled=true in AIRBYTE_KINESIS_JAVA_OPTS turns it back on.
+  # More SDK attempts: the Kinesis sink fails the job when a connection error outlasts the SDK's
+  # own retries (3 by default), and a run from stdin cannot restart.
   # shellcheck disable=SC2086
   java \
     @"$ROOT/flink-conf/java17-module-opens.args" \
     -Daws.cborEnabled=false \
+    -Daws.maxAttempts=10 \
     -Dlog4j2.configurationFile="$ROOT/flink-conf/log4j-launcher.properties" \
     -Dairbyte.kinesis.log.file="$log_dir/airbyte-kinesis-$(date +%Y%m%d-%H%M%S)-$$.log" \
     ${AIRBYTE_KINESIS_JAVA_OPTS:-} \

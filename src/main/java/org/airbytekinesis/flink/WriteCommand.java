@@ -59,8 +59,9 @@ public final class WriteCommand {
 
     static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     static final String DEFAULT_DEAD_LETTER_DIRECTORY = "dead-letter";
-    private static final int LOCAL_RESTART_ATTEMPTS = 3;
-    private static final Duration LOCAL_RESTART_DELAY = Duration.ofSeconds(2);
+    /** Enough to ride out a Kinesis outage of about a minute (connection errors fail the sink). */
+    private static final int LOCAL_RESTART_ATTEMPTS = 10;
+    private static final Duration LOCAL_RESTART_DELAY = Duration.ofSeconds(5);
 
     private final PrintStream console;
 
