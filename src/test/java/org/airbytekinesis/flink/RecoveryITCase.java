@@ -72,21 +72,32 @@ import software.amazon.awssdk.services.kinesis.model.Record;
 /**
  * Recovery of the whole pipeline against kinesalite, on a MiniCluster: a task failure after a
  * completed checkpoint (restart from that checkpoint), and stop-with-savepoint followed by a
- * resume from the savepoint. Slow fault-injection tests (about 10-20 s each): the input is paced
- * at about 1 ms per line so each run spans many checkpoints.
+ * resume from the savepoint. Slow fault-injection tests (about 10 s each): the input is paced at
+ * about 1 ms per line so each run spans many checkpoints (every 300 ms).
  *
  * <p>Records {@code {"seq": i}} alternate between two Airbyte streams; a LEGACY STATE
  * {@code {"upTo": i}} comes every {@value #STATE_EVERY} records. Ids are the default
  * replay-stable ones (a name-based UUID of source and line), so a replayed record carries the
  * id it had the first time.
+ *
+ * <p>STATEs are checked where the job prints them: through the job's own
+ * {@link ConsoleStateOutput} (stdout, captured, and {@code --state-out}). After a restore the
+ * releaser hands the output the STATEs of the restored snapshot again (some may have been
+ * printed already, by the notification of that checkpoint); the output must print each once.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RecoveryITCase {
     private static final int RECORDS = 3_000;
     private static final int STATE_EVERY = 200;
     private static final long CHECKPOINT_INTERVAL_MS = 300;
-    /** Lines the failing map lets through after it saw a completed checkpoint, before it fails. */
-    private static final int LINES_BEFORE_FAILURE = 300;
+    /**
+     * Lines the failing map lets through after the latest completed checkpoint before it fails:
+     * about half a checkpoint interval, so records after that checkpoint are already in Kinesis
+     * (small batches) and are written again after the restore.
+     */
+    private static final int LINES_BEFORE_FAILURE = 150;
+    /** Small PutRecords batches: records reach Kinesis soon after they pass. */
+    private static final int BUFFER_SIZE = 10;
     private static final List<String> KINESIS_STREAMS = List.of("_even", "ns_odd");
 
     @RegisterExtension
@@ -213,7 +224,7 @@ class RecoveryITCase {
     }
 
     private static DestinationConfig prepareStreams(KinesisEmulator emulator, StreamRoutes routes) {
-        DestinationConfig config = DestinationConfig.fromJson(emulator.config(Map.of()));
+        DestinationConfig config = DestinationConfig.fromJson(emulator.config(Map.of("bufferSize", BUFFER_SIZE)));
         try (KinesisClient client = emulator.client()) {
             new StreamProvisioner(client, Duration.ofSeconds(30)).ensureActive(routes.kinesisStreams().values(), 2);
         }
@@ -426,28 +437,28 @@ class RecoveryITCase {
     }
 
     /**
-     * Paced like {@link Paced}; once it has seen a completed checkpoint and let
-     * {@value #LINES_BEFORE_FAILURE} more lines through, it throws, once per test (the flag is
+     * Paced like {@link Paced}; once a checkpoint completed and {@value #LINES_BEFORE_FAILURE}
+     * more lines went through since the latest one, it throws, once per test (the flag is
      * static, so the restarted job runs through).
      */
     static final class FailOnceAfterACheckpoint extends RichMapFunction<InputLine, InputLine> implements CheckpointListener {
         private static final long serialVersionUID = 1L;
-        private transient long completedCheckpoint;
+        private transient long latestCompletedCheckpoint;
         private transient int linesSinceCheckpoint;
 
         @Override
         public void open(OpenContext openContext) {
-            completedCheckpoint = -1;
+            latestCompletedCheckpoint = -1;
             HIGHEST_ATTEMPT.accumulateAndGet(getRuntimeContext().getTaskInfo().getAttemptNumber(), Math::max);
         }
 
         @Override
         public InputLine map(InputLine line) throws InterruptedException {
             Thread.sleep(1);
-            if (completedCheckpoint >= 0 && ++linesSinceCheckpoint > LINES_BEFORE_FAILURE
+            if (latestCompletedCheckpoint >= 0 && ++linesSinceCheckpoint > LINES_BEFORE_FAILURE
                     && FAILURE_INJECTED.compareAndSet(false, true)) {
-                CHECKPOINT_BEFORE_FAILURE.set(completedCheckpoint);
-                throw new RuntimeException("injected failure after checkpoint " + completedCheckpoint
+                CHECKPOINT_BEFORE_FAILURE.set(latestCompletedCheckpoint);
+                throw new RuntimeException("injected failure after checkpoint " + latestCompletedCheckpoint
                         + ", at " + line.source + " line " + line.lineNumber);
             }
             return line;
@@ -455,8 +466,9 @@ class RecoveryITCase {
 
         @Override
         public void notifyCheckpointComplete(long checkpointId) {
-            if (completedCheckpoint < 0) {
-                completedCheckpoint = checkpointId;
+            if (checkpointId > latestCompletedCheckpoint) {
+                latestCompletedCheckpoint = checkpointId;
+                linesSinceCheckpoint = 0;
             }
         }
     }

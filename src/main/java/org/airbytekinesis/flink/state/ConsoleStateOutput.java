@@ -10,9 +10,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * Prints released STATE messages on standard output, one per line, as the Airbyte platform
  * reads them, and appends them to {@code --state-out FILE} when given (synced to disk).
  *
- * <p>After a restart from a checkpoint, states of that checkpoint can come round again; the
- * last line printed per input is remembered for the JVM's life, so each STATE is printed once.
- * That is exact for local runs, where the job and this output share the JVM.
+ * <p>After a restart from a checkpoint or a savepoint, states of that checkpoint can come round
+ * again; the last line printed per run and input is remembered for the JVM's life, so each
+ * STATE is printed once and never an older one after a newer one. That is exact for local runs,
+ * where the job and this output share the JVM; a restore in another JVM may repeat the STATEs
+ * of the checkpoint it restores.
  */
 public final class ConsoleStateOutput implements StateOutput {
     private static final long serialVersionUID = 1L;

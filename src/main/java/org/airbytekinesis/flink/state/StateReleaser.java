@@ -32,6 +32,12 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     /** Pending states in arrival order, each with the checkpoint that covers it. */
     private transient Deque<Pending> pending;
     private transient ListState<StateMessage> checkpointedPending;
+    /**
+     * Names the run for the output's duplicate check: the first job's id, kept across restores
+     * (savepoints included, which start a job with a new id).
+     */
+    private transient ListState<String> checkpointedRunId;
+    private transient String runId;
 
     public StateReleaser(StateOutput output) {
         this.output = output;
@@ -43,7 +49,16 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
         pending = new ArrayDeque<>();
         checkpointedPending = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("pending-states", TypeInformation.of(StateMessage.class)));
-        output.open(getRuntimeContext().getJobInfo().getJobId().toString());
+        checkpointedRunId = context.getOperatorStateStore().getListState(
+                new ListStateDescriptor<>("run-id", String.class));
+        runId = null;
+        for (String restored : checkpointedRunId.get()) {
+            runId = restored;
+        }
+        if (runId == null) {
+            runId = getRuntimeContext().getJobInfo().getJobId().toString();
+        }
+        output.open(runId);
         if (context.isRestored()) {
             // Everything in the restored snapshot was covered by the checkpoint we restore from,
             // which is complete: those states are durable now.
@@ -70,6 +85,7 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
             snapshot.add(state.message);
         }
         checkpointedPending.update(snapshot);
+        checkpointedRunId.update(List.of(runId));
     }
 
     @Override
