@@ -99,7 +99,7 @@ public final class WriteCommand {
         config.deadLetterStream().ifPresent(stream -> modes.putIfAbsent(stream, DestinationSyncMode.APPEND));
         try (KinesisClient client = KinesisClients.create(connection)) {
             new StreamProvisioner(client, connection.where(), StreamProvisioner.DEFAULT_READY_TIMEOUT)
-                    .prepare(modes, config.shardCount());
+                    .prepare(modes, config.streamCreation());
         } catch (SetupException e) {
             throw new SetupException(connection.redact(e.getMessage()));
         }

@@ -21,13 +21,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.airbytekinesis.flink.config.CredentialsConfig;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.testing.AirbyteProtocolSchema;
 import org.junit.jupiter.api.Test;
 
 class SpecCommandTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final Set<String> SECRETS = Set.of(DestinationConfig.ACCESS_KEY, DestinationConfig.PRIVATE_KEY);
+    private static final Set<String> SECRETS =
+            Set.of(DestinationConfig.ACCESS_KEY, DestinationConfig.PRIVATE_KEY, CredentialsConfig.EXTERNAL_ID);
 
     private static String specOutput() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -106,7 +108,7 @@ class SpecCommandTest {
     }
 
     @Test
-    void onlyTheKeysAreMarkedSecret() throws Exception {
+    void onlyTheKeysAndTheExternalIdAreMarkedSecret() throws Exception {
         for (Map.Entry<String, JsonNode> property : fields(properties())) {
             boolean secret = property.getValue().path("airbyte_secret").asBoolean(false);
             assertEquals(SECRETS.contains(property.getKey()), secret, property.getKey());

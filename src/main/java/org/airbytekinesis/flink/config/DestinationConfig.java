@@ -24,14 +24,16 @@ public final class DestinationConfig implements Serializable {
     public static final String ENDPOINT = "endpoint";
     public static final String REGION = "region";
     public static final String SHARD_COUNT = "shardCount";
-    public static final String ACCESS_KEY = "accessKey";
-    public static final String PRIVATE_KEY = "privateKey";
+    public static final String ACCESS_KEY = CredentialsConfig.ACCESS_KEY;
+    public static final String PRIVATE_KEY = CredentialsConfig.PRIVATE_KEY;
     public static final String BUFFER_SIZE = "bufferSize";
     public static final String DATA_FORMAT = "dataFormat";
     public static final String MAX_RECORD_SIZE_BYTES = "maxRecordSizeBytes";
     public static final String DEAD_LETTER_STREAM = "deadLetterStream";
     public static final String ON_BAD_INPUT = "onBadInput";
     public static final String AB_ID_MODE = "abIdMode";
+    public static final String STREAM_MODE = "streamMode";
+    public static final String KMS_KEY_ID = "kmsKeyId";
 
     public static final int DEFAULT_SHARD_COUNT = 5;
     public static final int DEFAULT_BUFFER_SIZE = 100;
@@ -44,13 +46,14 @@ public final class DestinationConfig implements Serializable {
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
-                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE);
+                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, STREAM_MODE, KMS_KEY_ID,
+                    CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
+                    CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
 
     private final URI endpoint;
     private final String region;
-    private final int shardCount;
-    private final String accessKey;
-    private final String privateKey;
+    private final StreamCreationConfig streamCreation;
+    private final CredentialsConfig credentials;
     private final int bufferSize;
     private final DataFormat dataFormat;
     private final int maxRecordSizeBytes;
@@ -62,9 +65,8 @@ public final class DestinationConfig implements Serializable {
     private DestinationConfig(
             URI endpoint,
             String region,
-            int shardCount,
-            String accessKey,
-            String privateKey,
+            StreamCreationConfig streamCreation,
+            CredentialsConfig credentials,
             int bufferSize,
             DataFormat dataFormat,
             int maxRecordSizeBytes,
@@ -74,9 +76,8 @@ public final class DestinationConfig implements Serializable {
             List<String> unknownKeys) {
         this.endpoint = endpoint;
         this.region = region;
-        this.shardCount = shardCount;
-        this.accessKey = accessKey;
-        this.privateKey = privateKey;
+        this.streamCreation = streamCreation;
+        this.credentials = credentials;
         this.bufferSize = bufferSize;
         this.dataFormat = dataFormat;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
@@ -103,15 +104,26 @@ public final class DestinationConfig implements Serializable {
         URI endpoint = optionalString(root, ENDPOINT).map(DestinationConfig::parseEndpoint).orElse(null);
         String region = optionalString(root, REGION).orElse(null);
         int shardCount = optionalInt(root, SHARD_COUNT, 1, Integer.MAX_VALUE).orElse(DEFAULT_SHARD_COUNT);
-        String accessKey = optionalSecret(root, ACCESS_KEY);
-        String privateKey = optionalSecret(root, PRIVATE_KEY);
-        if ((accessKey == null) != (privateKey == null)) {
-            String missing = accessKey == null ? ACCESS_KEY : PRIVATE_KEY;
-            String present = accessKey == null ? PRIVATE_KEY : ACCESS_KEY;
-            throw new SetupException(
-                    "config: " + missing + " is required when " + present
-                            + " is set (give both, or neither to use the default AWS credentials chain)");
+        CredentialsConfig credentials = CredentialsConfig.fromJson(root);
+        StreamCreationConfig.Mode streamMode = optionalString(root, STREAM_MODE)
+                .map(value -> {
+                    StreamCreationConfig.Mode mode = StreamCreationConfig.Mode.fromConfigValue(value);
+                    if (mode == null) {
+                        throw new SetupException(
+                                "config: " + STREAM_MODE + " must be \"provisioned\" or \"on_demand\", got \"" + value + "\"");
+                    }
+                    return mode;
+                })
+                .orElse(StreamCreationConfig.Mode.PROVISIONED);
+        if (streamMode == StreamCreationConfig.Mode.ON_DEMAND && root.hasNonNull(SHARD_COUNT)) {
+            throw new SetupException("config: " + SHARD_COUNT + " does not apply with " + STREAM_MODE
+                    + " on_demand (Kinesis manages the capacity); leave it out");
         }
+        String kmsKeyId = optionalString(root, KMS_KEY_ID).orElse(null);
+        if (kmsKeyId != null && kmsKeyId.isBlank()) {
+            throw new SetupException("config: " + KMS_KEY_ID + " must not be empty");
+        }
+        StreamCreationConfig streamCreation = new StreamCreationConfig(streamMode, shardCount, kmsKeyId);
         int bufferSize = optionalInt(root, BUFFER_SIZE, 1, MAX_BUFFER_SIZE).orElse(DEFAULT_BUFFER_SIZE);
         DataFormat dataFormat = optionalString(root, DATA_FORMAT)
                 .map(value -> {
@@ -162,9 +174,8 @@ public final class DestinationConfig implements Serializable {
         return new DestinationConfig(
                 endpoint,
                 region,
-                shardCount,
-                accessKey,
-                privateKey,
+                streamCreation,
+                credentials,
                 bufferSize,
                 dataFormat,
                 maxRecordSizeBytes,
@@ -213,21 +224,6 @@ public final class DestinationConfig implements Serializable {
         return Optional.of(node.textValue());
     }
 
-    private static String optionalSecret(JsonNode root, String key) {
-        JsonNode node = root.get(key);
-        if (node == null || node.isNull()) {
-            return null;
-        }
-        // Never echo the value: it is a credential.
-        if (!node.isTextual()) {
-            throw new SetupException("config: " + key + " must be a string");
-        }
-        if (node.textValue().isEmpty()) {
-            throw new SetupException("config: " + key + " must not be empty");
-        }
-        return node.textValue();
-    }
-
     private static Optional<Integer> optionalInt(JsonNode root, String key, int min, int max) {
         JsonNode node = root.get(key);
         if (node == null || node.isNull()) {
@@ -260,19 +256,27 @@ public final class DestinationConfig implements Serializable {
     }
 
     public int shardCount() {
-        return shardCount;
+        return streamCreation.shardCount();
+    }
+
+    public StreamCreationConfig streamCreation() {
+        return streamCreation;
+    }
+
+    public CredentialsConfig credentials() {
+        return credentials;
     }
 
     public boolean hasStaticCredentials() {
-        return accessKey != null;
+        return credentials.source() == CredentialsConfig.Source.STATIC_KEYS;
     }
 
     public String accessKey() {
-        return accessKey;
+        return credentials.accessKey();
     }
 
     public String privateKey() {
-        return privateKey;
+        return credentials.privateKey();
     }
 
     public int bufferSize() {
@@ -310,8 +314,8 @@ public final class DestinationConfig implements Serializable {
     public String toString() {
         return "DestinationConfig{endpoint=" + endpoint
                 + ", region=" + region
-                + ", shardCount=" + shardCount
-                + ", credentials=" + (hasStaticCredentials() ? "static (redacted)" : "default chain")
+                + ", streams=" + streamCreation
+                + ", credentials=" + credentials
                 + ", bufferSize=" + bufferSize
                 + ", dataFormat=" + dataFormat.configValue()
                 + ", maxRecordSizeBytes=" + maxRecordSizeBytes

@@ -2,16 +2,25 @@ package org.airbytekinesis.flink.sink;
 
 import java.io.Serializable;
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.Properties;
 import org.airbytekinesis.flink.SetupException;
+import org.airbytekinesis.flink.config.CredentialsConfig;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.WebIdentityTokenFileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+import software.amazon.awssdk.services.sts.StsClient;
+import software.amazon.awssdk.services.sts.auth.StsAssumeRoleCredentialsProvider;
+import software.amazon.awssdk.services.sts.model.AssumeRoleRequest;
 
 /**
  * Where and how to reach Kinesis, resolved once from the config: the region (from the config or
@@ -29,23 +38,27 @@ public final class KinesisConnection implements Serializable {
     static final String AWS_ACCESS_KEY_ID = "aws.credentials.provider.basic.accesskeyid";
     static final String AWS_SECRET_ACCESS_KEY = "aws.credentials.provider.basic.secretkey";
     static final String HTTP_PROTOCOL_VERSION = "aws.http.protocol.version";
+    static final String AWS_PROFILE_NAME = "aws.credentials.provider.profile.name";
+    static final String AWS_PROFILE_PATH = "aws.credentials.provider.profile.path";
+    static final String AWS_ROLE_ARN = "aws.credentials.provider.role.arn";
+    static final String AWS_ROLE_SESSION_NAME = "aws.credentials.provider.role.sessionName";
+    static final String AWS_ROLE_EXTERNAL_ID = "aws.credentials.provider.role.externalId";
+    static final String AWS_ROLE_PROVIDER = "aws.credentials.provider.role.provider";
+    static final String AWS_WEB_IDENTITY_TOKEN_FILE = "aws.credentials.provider.webIdentityToken.file";
 
     private final String region;
     private final URI endpoint;
-    private final String accessKey;
-    private final String secretKey;
+    private final CredentialsConfig credentials;
 
-    private KinesisConnection(String region, URI endpoint, String accessKey, String secretKey) {
+    private KinesisConnection(String region, URI endpoint, CredentialsConfig credentials) {
         this.region = region;
         this.endpoint = endpoint;
-        this.accessKey = accessKey;
-        this.secretKey = secretKey;
+        this.credentials = credentials;
     }
 
     public static KinesisConnection fromConfig(DestinationConfig config) {
         String region = config.region().orElseGet(KinesisConnection::defaultRegion);
-        return new KinesisConnection(
-                region, config.endpoint().orElse(null), config.accessKey(), config.privateKey());
+        return new KinesisConnection(region, config.endpoint().orElse(null), config.credentials());
     }
 
     private static String defaultRegion() {
@@ -77,36 +90,108 @@ public final class KinesisConnection implements Serializable {
                 properties.setProperty(HTTP_PROTOCOL_VERSION, "HTTP1_1");
             }
         }
-        if (accessKey != null) {
-            properties.setProperty(AWS_CREDENTIALS_PROVIDER, "BASIC");
-            properties.setProperty(AWS_ACCESS_KEY_ID, accessKey);
-            properties.setProperty(AWS_SECRET_ACCESS_KEY, secretKey);
+        if (credentials.webIdentityTokenFile() != null) {
+            properties.setProperty(AWS_CREDENTIALS_PROVIDER, "WEB_IDENTITY_TOKEN");
+            properties.setProperty(AWS_WEB_IDENTITY_TOKEN_FILE, credentials.webIdentityTokenFile());
+            properties.setProperty(AWS_ROLE_ARN, credentials.roleArn());
+            properties.setProperty(AWS_ROLE_SESSION_NAME, credentials.sessionName());
+        } else if (credentials.roleArn() != null) {
+            properties.setProperty(AWS_CREDENTIALS_PROVIDER, "ASSUME_ROLE");
+            properties.setProperty(AWS_ROLE_ARN, credentials.roleArn());
+            properties.setProperty(AWS_ROLE_SESSION_NAME, credentials.sessionName());
+            if (credentials.externalId() != null) {
+                properties.setProperty(AWS_ROLE_EXTERNAL_ID, credentials.externalId());
+            }
+            // The credentials that assume the role use the same keys, one level down.
+            setBaseCredentials(properties, AWS_ROLE_PROVIDER);
         } else {
-            properties.setProperty(AWS_CREDENTIALS_PROVIDER, "AUTO");
+            setBaseCredentials(properties, AWS_CREDENTIALS_PROVIDER);
         }
         return properties;
     }
 
-    /** Credentials for an unshaded SDK client. */
-    public AwsCredentialsProvider credentialsProvider() {
-        if (accessKey != null) {
-            return StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey));
+    private void setBaseCredentials(Properties properties, String providerKey) {
+        switch (credentials.source()) {
+            case STATIC_KEYS:
+                properties.setProperty(providerKey, "BASIC");
+                properties.setProperty(providerKey + ".basic.accesskeyid", credentials.accessKey());
+                properties.setProperty(providerKey + ".basic.secretkey", credentials.privateKey());
+                break;
+            case PROFILE:
+                properties.setProperty(providerKey, "PROFILE");
+                properties.setProperty(providerKey + ".profile.name", credentials.profile());
+                if (credentials.profilePath() != null) {
+                    properties.setProperty(providerKey + ".profile.path", credentials.profilePath());
+                }
+                break;
+            default:
+                properties.setProperty(providerKey, "AUTO");
         }
-        return DefaultCredentialsProvider.builder().build();
     }
 
-    /** The endpoint as the user knows it, for messages. */
-    public String where() {
-        return endpoint != null ? endpoint.toString() : "AWS's endpoint for region " + region;
+    /** The same credentials for an unshaded SDK client (provisioning, check). */
+    public AwsCredentialsProvider credentialsProvider() {
+        if (credentials.webIdentityTokenFile() != null) {
+            return WebIdentityTokenFileCredentialsProvider.builder()
+                    .webIdentityTokenFile(Path.of(credentials.webIdentityTokenFile()))
+                    .roleArn(credentials.roleArn())
+                    .roleSessionName(credentials.sessionName())
+                    .build();
+        }
+        AwsCredentialsProvider base = baseCredentialsProvider();
+        if (credentials.roleArn() == null) {
+            return base;
+        }
+        StsClient sts = StsClient.builder()
+                .region(sdkRegion())
+                .credentialsProvider(base)
+                .httpClientBuilder(UrlConnectionHttpClient.builder())
+                .build();
+        return StsAssumeRoleCredentialsProvider.builder()
+                .stsClient(sts)
+                .refreshRequest(AssumeRoleRequest.builder()
+                        .roleArn(credentials.roleArn())
+                        .roleSessionName(credentials.sessionName())
+                        .externalId(credentials.externalId())
+                        .build())
+                .build();
+    }
+
+    private AwsCredentialsProvider baseCredentialsProvider() {
+        switch (credentials.source()) {
+            case STATIC_KEYS:
+                return StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(credentials.accessKey(), credentials.privateKey()));
+            case PROFILE:
+                ProfileCredentialsProvider.Builder profile = ProfileCredentialsProvider.builder()
+                        .profileName(credentials.profile());
+                if (credentials.profilePath() != null) {
+                    profile.profileFile(ProfileFile.builder()
+                            .content(Path.of(credentials.profilePath()))
+                            .type(ProfileFile.Type.CREDENTIALS)
+                            .build());
+                }
+                return profile.build();
+            default:
+                return DefaultCredentialsProvider.builder().build();
+        }
     }
 
     /** Servers may echo what they got (an emulator echoes the access key id): never show a secret. */
     public String redact(String message) {
         String text = message;
-        if (accessKey != null) {
-            text = text.replace(secretKey, "<redacted>").replace(accessKey, "<redacted>");
+        if (credentials.accessKey() != null) {
+            text = text.replace(credentials.privateKey(), "<redacted>").replace(credentials.accessKey(), "<redacted>");
+        }
+        if (credentials.externalId() != null) {
+            text = text.replace(credentials.externalId(), "<redacted>");
         }
         return text;
+    }
+
+    /** The endpoint as the user knows it, for messages. */
+    public String where() {
+        return endpoint != null ? endpoint.toString() : "AWS's endpoint for region " + region;
     }
 
     public Region sdkRegion() {
@@ -117,6 +202,6 @@ public final class KinesisConnection implements Serializable {
     public String toString() {
         return "Kinesis{region=" + region
                 + (endpoint == null ? "" : ", endpoint=" + endpoint)
-                + ", credentials=" + (accessKey == null ? "default chain" : "static (redacted)") + "}";
+                + ", credentials=" + credentials + "}";
     }
 }

@@ -1,20 +1,24 @@
 package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
+import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.EncryptionType;
 import software.amazon.awssdk.services.kinesis.model.LimitExceededException;
 import software.amazon.awssdk.services.kinesis.model.ResourceInUseException;
 import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StreamDescriptionSummary;
+import software.amazon.awssdk.services.kinesis.model.StreamMode;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
@@ -49,7 +53,7 @@ public final class StreamProvisioner {
      * stream is created if missing; an {@code overwrite} stream is deleted if it exists (and
      * waited for until it is gone), then created anew.
      */
-    public void prepare(Map<String, DestinationSyncMode> modeByStream, int shardCount) {
+    public void prepare(Map<String, DestinationSyncMode> modeByStream, StreamCreationConfig creation) {
         for (Map.Entry<String, DestinationSyncMode> stream : modeByStream.entrySet()) {
             if (stream.getValue() == DestinationSyncMode.OVERWRITE) {
                 deleteIfExists(stream.getKey());
@@ -57,17 +61,43 @@ public final class StreamProvisioner {
                 throw new IllegalArgumentException("sync mode " + stream.getValue() + " reached provisioning");
             }
         }
-        ensureActive(modeByStream.keySet(), shardCount);
+        ensureActive(modeByStream.keySet(), creation);
     }
 
-    /** Creates what is missing, then waits until every stream is ACTIVE and writable. */
+    /** Creates what is missing as provisioned streams of {@code shardCount} shards; see below. */
     public void ensureActive(Collection<String> streamNames, int shardCount) {
+        ensureActive(streamNames, new StreamCreationConfig(StreamCreationConfig.Mode.PROVISIONED, shardCount, null));
+    }
+
+    /**
+     * Creates what is missing (in the configured capacity mode, encrypted with the KMS key when
+     * one is configured), then waits until every stream is ACTIVE and writable. Existing streams
+     * are not changed.
+     */
+    public void ensureActive(Collection<String> streamNames, StreamCreationConfig creation) {
+        List<String> created = new ArrayList<>();
         for (String stream : streamNames) {
-            createIfMissing(stream, shardCount);
+            if (createIfMissing(stream, creation)) {
+                created.add(stream);
+            }
         }
         for (String stream : streamNames) {
             awaitActive(stream);
+            if (creation.kmsKeyId() != null && created.contains(stream)) {
+                encrypt(stream, creation.kmsKeyId());
+                awaitActive(stream);
+            }
             probeWritePermission(stream);
+        }
+    }
+
+    private void encrypt(String stream, String kmsKeyId) {
+        LOG.info("Encrypting Kinesis stream {} with KMS key {}", stream, kmsKeyId);
+        try {
+            client.startStreamEncryption(b -> b.streamName(stream).encryptionType(EncryptionType.KMS).keyId(kmsKeyId));
+        } catch (SdkException e) {
+            throw new SetupException("cannot encrypt Kinesis stream " + stream + " with KMS key " + kmsKeyId + ": "
+                    + KinesisErrors.explain("StartStreamEncryption", where, e), e);
         }
     }
 
@@ -117,19 +147,27 @@ public final class StreamProvisioner {
         }
     }
 
-    private void createIfMissing(String stream, int shardCount) {
+    /** True when this call created the stream. */
+    private boolean createIfMissing(String stream, StreamCreationConfig creation) {
         if (describe(stream) != null) {
             LOG.info("Kinesis stream {} exists; using it as it is", stream);
-            return;
+            return false;
         }
-        LOG.info("Creating Kinesis stream {} with {} shards", stream, shardCount);
+        LOG.info("Creating Kinesis stream {} ({})", stream, creation);
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         while (true) {
             try {
-                client.createStream(b -> b.streamName(stream).shardCount(shardCount));
-                return;
+                client.createStream(b -> {
+                    b.streamName(stream);
+                    if (creation.mode() == StreamCreationConfig.Mode.ON_DEMAND) {
+                        b.streamModeDetails(m -> m.streamMode(StreamMode.ON_DEMAND));
+                    } else {
+                        b.shardCount(creation.shardCount());
+                    }
+                });
+                return true;
             } catch (ResourceInUseException e) {
-                return; // created meanwhile by someone else: fine
+                return false; // created meanwhile by someone else: fine
             } catch (LimitExceededException e) {
                 // Too many streams being created at once in the account: wait for room.
                 if (System.nanoTime() > deadline) {
