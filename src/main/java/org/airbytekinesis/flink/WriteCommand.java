@@ -215,6 +215,11 @@ public final class WriteCommand {
     }
 
     private void printSummary(JobExecutionResult result, StreamRoutes routes, boolean local, String deadLetterTarget) {
+        if (!result.isJobExecutionResult()) {
+            // flink run -d: the job runs on; its counts are in its accumulators and metrics.
+            console.println("airbyte-kinesis: submitted job " + result.getJobID() + " (detached)");
+            return;
+        }
         Map<String, Object> counts = result.getAllAccumulatorResults();
         console.println("airbyte-kinesis: read " + count(counts, RecordEnveloper.LINES_ACCUMULATOR) + " lines, wrote "
                 + count(counts, RecordEnveloper.RECORDS_ACCUMULATOR) + " records to " + routes.kinesisStreams().size()
