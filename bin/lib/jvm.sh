@@ -32,6 +32,7 @@ run_java() {
     @"$ROOT/flink-conf/java17-module-opens.args" \
     -Daws.cborEnabled=false \
     -Daws.maxAttempts=10 \
+    -Dairbyte.kinesis.launcher=true \
     -Dlog4j2.configurationFile="$ROOT/flink-conf/log4j-launcher.properties" \
     -Dairbyte.kinesis.log.file="$log_dir/airbyte-kinesis-$(date +%Y%m%d-%H%M%S)-$$.log" \
     ${AIRBYTE_KINESIS_JAVA_OPTS:-} \

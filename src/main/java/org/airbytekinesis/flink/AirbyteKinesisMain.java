@@ -3,6 +3,7 @@ package org.airbytekinesis.flink;
 import java.util.Arrays;
 import java.util.List;
 import org.airbytekinesis.flink.airbyte.AirbyteMessages;
+import org.airbytekinesis.flink.msf.MsfCommand;
 import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,22 +18,36 @@ public final class AirbyteKinesisMain {
     private static final Logger LOG = LoggerFactory.getLogger(AirbyteKinesisMain.class);
 
     static final String USAGE = "usage: airbyte-kinesis spec | check --config CONFIG.json"
-            + " | write --config CONFIG.json --catalog CATALOG.json [--input PATH ...] [--state-out FILE]"
-            + " [--checkpoint-interval 10s]";
+            + " | write --config CONFIG.json --catalog CATALOG.json [--input PATH ...] [--watch [--watch-interval 10s]]"
+            + " [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s] | msf [--properties PROPERTIES.json]";
 
     private AirbyteKinesisMain() {}
 
+    /** Set by bin/airbyte-kinesis: this JVM is ours alone, so a failure may end it with an exit code. */
+    static final String LAUNCHER_PROPERTY = "airbyte.kinesis.launcher";
+
     public static void main(String[] args) {
         int exitCode = run(Arrays.asList(args));
-        if (exitCode != 0) {
+        if (exitCode == 0) {
+            return;
+        }
+        if (Boolean.getBoolean(LAUNCHER_PROPERTY)) {
             System.exit(exitCode);
         }
+        // Elsewhere main() runs inside Flink's client or, in application mode (Kubernetes, Managed
+        // Service for Apache Flink), inside the JobManager: exiting would take it down, so fail
+        // the program instead; the message is already on stderr.
+        throw new IllegalStateException("airbyte-kinesis failed with exit code " + exitCode + "; see the error above");
     }
 
     static int run(List<String> args) {
         if (args.isEmpty()) {
-            System.err.println("error: no command; " + USAGE);
-            return 2;
+            if (!MsfCommand.hasServiceProperties()) {
+                System.err.println("error: no command; " + USAGE);
+                return 2;
+            }
+            // Amazon Managed Service for Apache Flink passes no arguments, only property groups.
+            args = List.of(MsfCommand.NAME);
         }
         String command = args.get(0);
         List<String> rest = args.subList(1, args.size());
@@ -46,6 +61,9 @@ public final class AirbyteKinesisMain {
                     return 0;
                 case "write":
                     new WriteCommand(System.err).run(WriteOptions.parse(rest));
+                    return 0;
+                case MsfCommand.NAME:
+                    new MsfCommand(System.err).run(rest);
                     return 0;
                 default:
                     System.err.println("error: unknown command " + command + "; " + USAGE);
