@@ -32,6 +32,7 @@ import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
+import org.airbytekinesis.flink.source.SocketLineSource;
 import org.airbytekinesis.flink.state.ConsoleStateOutput;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -90,7 +91,8 @@ public final class WriteCommand {
         if (options.readsStdin() && !local) {
             throw new SetupException("reading standard input works only in local runs; give --input on a cluster");
         }
-        configureEnvironment(env, options.checkpointInterval(), options.readsStdin());
+        // Standard input and sockets cannot replay what was read: restarting would skip lines.
+        configureEnvironment(env, options.checkpointInterval(), options.readsStdin() || options.socket() != null);
         String deadLetterDirectory = deadLetterDirectory(options, config, routes, local);
 
         KinesisConnection connection = KinesisConnection.fromConfig(config);
@@ -109,12 +111,23 @@ public final class WriteCommand {
         }
         List<String> inputs = options.readsStdin() ? List.of(WriteOptions.STDIN) : options.inputs();
         String runId = UUID.randomUUID().toString();
-        DataStream<InputLine> lines = env
-                .fromSource(options.watchInterval() != null
-                                ? InputFiles.watchingSource(inputs, runId, options.watchInterval())
-                                : InputFiles.boundedSource(inputs, runId),
-                        WatermarkStrategy.noWatermarks(), "Airbyte messages")
-                .uid(AirbyteKinesisJob.SOURCE_UID);
+        DataStream<InputLine> lines;
+        if (options.socket() != null) {
+            if (!local) {
+                LOG.warn("Reading {} on a cluster: a socket cannot replay lines, so configure no restarts"
+                        + " and resume the Airbyte source from the last STATE instead", options.socket());
+            }
+            lines = env.fromSource(SocketLineSource.of(options.socket(), options.bounded(), runId),
+                            WatermarkStrategy.noWatermarks(), "Airbyte messages")
+                    .setParallelism(1)
+                    .uid(AirbyteKinesisJob.SOURCE_UID);
+        } else {
+            lines = env.fromSource(options.watchInterval() != null
+                                    ? InputFiles.watchingSource(inputs, runId, options.watchInterval())
+                                    : InputFiles.boundedSource(inputs, runId),
+                            WatermarkStrategy.noWatermarks(), "Airbyte messages")
+                    .uid(AirbyteKinesisJob.SOURCE_UID);
+        }
         KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes());
         String stateOut = options.stateOut() == null ? null : options.stateOut().toString();
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
@@ -191,9 +204,9 @@ public final class WriteCommand {
      * STATE is released when the checkpoint after it completes, which is only right if that
      * checkpoint holds everything that came before it on every channel. Delivery stays
      * at-least-once (the Kinesis sink is). Restart settings are set here only for local runs, a
-     * cluster brings its own; standard input cannot be read twice, so it gets no restarts.
+     * cluster brings its own; input that cannot be read twice (stdin, a socket) gets no restarts.
      */
-    static void configureEnvironment(StreamExecutionEnvironment env, Duration checkpointInterval, boolean readsStdin) {
+    static void configureEnvironment(StreamExecutionEnvironment env, Duration checkpointInterval, boolean cannotReplay) {
         if (checkpointInterval != null) {
             env.enableCheckpointing(checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
         } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
@@ -203,7 +216,7 @@ public final class WriteCommand {
         env.getCheckpointConfig().enableUnalignedCheckpoints(false);
         if (env instanceof LocalStreamEnvironment) {
             Configuration restarts = new Configuration();
-            if (readsStdin) {
+            if (cannotReplay) {
                 restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
             } else {
                 restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");

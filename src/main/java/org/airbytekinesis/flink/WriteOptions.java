@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import org.airbytekinesis.flink.source.SocketEndpoint;
 
 /**
  * The {@code write} command's arguments:
@@ -16,8 +17,8 @@ import java.util.Locale;
  */
 public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
-            + " [--input PATH ...] [--watch [--watch-interval 10s]] [--state-out FILE] [--dead-letter DIR]"
-            + " [--checkpoint-interval 10s]";
+            + " [--input PATH ... | --input tcp://HOST:PORT [--bounded]] [--watch [--watch-interval 10s]]"
+            + " [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s]";
 
     static final Duration DEFAULT_WATCH_INTERVAL = Duration.ofSeconds(10);
 
@@ -31,9 +32,10 @@ public final class WriteOptions {
     private final Path stateOut;
     private final String deadLetterDirectory;
     private final Duration watchInterval;
+    private final boolean bounded;
 
     private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut,
-            String deadLetterDirectory, Duration watchInterval) {
+            String deadLetterDirectory, Duration watchInterval, boolean bounded) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
@@ -41,6 +43,7 @@ public final class WriteOptions {
         this.stateOut = stateOut;
         this.deadLetterDirectory = deadLetterDirectory;
         this.watchInterval = watchInterval;
+        this.bounded = bounded;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -53,6 +56,7 @@ public final class WriteOptions {
         String deadLetter = null;
         boolean watch = false;
         Duration watchInterval = null;
+        boolean bounded = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -73,6 +77,9 @@ public final class WriteOptions {
                     break;
                 case "--watch":
                     watch = true;
+                    break;
+                case "--bounded":
+                    bounded = true;
                     break;
                 case "--watch-interval":
                     watchInterval = parseDuration(value(args, ++i, arg), arg);
@@ -105,9 +112,21 @@ public final class WriteOptions {
         if (watch && resolvedInputs.isEmpty()) {
             throw new SetupException("--watch needs --input DIR; " + USAGE);
         }
+        long sockets = resolvedInputs.stream().filter(SocketEndpoint::isSocketUri).count();
+        if (sockets > 0) {
+            if (resolvedInputs.size() > 1) {
+                throw new SetupException("--input tcp://HOST:PORT must be the only input; " + USAGE);
+            }
+            if (watch) {
+                throw new SetupException("--watch is for directories, not for --input tcp://; " + USAGE);
+            }
+            SocketEndpoint.parse(resolvedInputs.get(0)); // fails naming what is wrong with it
+        } else if (bounded) {
+            throw new SetupException("--bounded is for --input tcp://HOST:PORT (files are always read to their end); " + USAGE);
+        }
         return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut,
                 deadLetter == null ? null : resolveDirectory(deadLetter),
-                watch ? (watchInterval == null ? DEFAULT_WATCH_INTERVAL : watchInterval) : null);
+                watch ? (watchInterval == null ? DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded);
     }
 
     private static String value(List<String> args, int index, String option) {
@@ -195,6 +214,16 @@ public final class WriteOptions {
     /** How often watched inputs are listed for new files; null when not watching (bounded input). */
     public Duration watchInterval() {
         return watchInterval;
+    }
+
+    /** The socket to read from ({@code --input tcp://HOST:PORT}), or null. */
+    public SocketEndpoint socket() {
+        return inputs.size() == 1 && SocketEndpoint.isSocketUri(inputs.get(0)) ? SocketEndpoint.parse(inputs.get(0)) : null;
+    }
+
+    /** With a socket: end when the server closes the stream, instead of reconnecting. */
+    public boolean bounded() {
+        return bounded;
     }
 
     /** The dead-letter directory (a URI) given with {@code --dead-letter}, or null. */

@@ -153,6 +153,35 @@ class LauncherJarITCase {
     }
 
     @Test
+    void aBoundedSocketInputDeliversEveryRecordAndEndsWhenTheServerCloses() throws Exception {
+        Path messages = Corpus.file("messages__faros__octopus_all-streams.log");
+        byte[] content = Files.readAllBytes(messages);
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Thread serving = new Thread(() -> {
+                try (java.net.Socket client = server.accept()) {
+                    client.getOutputStream().write(content);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            serving.start();
+            Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of()).toString(),
+                    "--catalog", Corpus.file("catalog__faros__octopus_catalog.json").toString(),
+                    "--input", "tcp://127.0.0.1:" + server.getLocalPort(), "--bounded");
+            serving.join(10_000);
+            assertEquals(0, result.exitCode, result.stderr);
+            assertEquals(2, result.stdout.lines().count(), "the two STATEs: " + result.stdout);
+        }
+        ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
+        try (KinesisClient client = emulator.client()) {
+            KinesisStreamReader reader = new KinesisStreamReader(client);
+            for (String stream : expected.byStream().keySet()) {
+                expected.assertStreamHolds(stream, reader.readAll(stream), true);
+            }
+        }
+    }
+
+    @Test
     void aConfigErrorNamesTheKey() throws Exception {
         Path catalog = dir.resolve("catalog.json");
         Files.writeString(catalog, "{\"streams\":[{\"stream\":{\"name\":\"s\"}}]}");

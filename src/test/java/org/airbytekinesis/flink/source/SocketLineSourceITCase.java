@@ -1,0 +1,304 @@
+package org.airbytekinesis.flink.source;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.airbytekinesis.flink.testing.Corpus;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.ExceptionUtils;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The socket source in a job on a MiniCluster, against a test server on localhost. */
+@Timeout(60)
+class SocketLineSourceITCase {
+    private static final String RUN = "it-run";
+    private static final String CORPUS = "messages__faros__jira_all-streams.log";
+    private static final int DROP_AFTER = 100;
+
+    @RegisterExtension
+    static final MiniClusterExtension MINI_CLUSTER = new MiniClusterExtension(
+            new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    /** Lines that went through the job's first operator, so the test server knows they were read. */
+    static final AtomicInteger PASSED = new AtomicInteger();
+
+    private ServerSocket server;
+    private String host;
+    private String uri;
+    private final AtomicReference<Throwable> serverError = new AtomicReference<>();
+    private final List<Integer> connectionsAccepted = new ArrayList<>();
+
+    @BeforeEach
+    void listen() throws IOException {
+        PASSED.set(0);
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        host = InetAddress.getLoopbackAddress().getHostAddress();
+        uri = "tcp://" + host + ":" + server.getLocalPort();
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        server.close();
+    }
+
+    private interface Script {
+        void run() throws Exception;
+    }
+
+    private Thread serve(Script script) {
+        Thread thread = new Thread(() -> {
+            try {
+                script.run();
+            } catch (Throwable t) {
+                serverError.set(t);
+            }
+        }, "test-line-server");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private Socket accept() throws IOException {
+        Socket socket = server.accept();
+        synchronized (connectionsAccepted) {
+            connectionsAccepted.add(socket.getPort());
+        }
+        return socket;
+    }
+
+    private static void sendLines(Socket socket, List<byte[]> lines) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        for (byte[] line : lines) {
+            out.write(line);
+            out.write('\n');
+        }
+        out.flush();
+    }
+
+    private static StreamExecutionEnvironment environment() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        Configuration noRestarts = new Configuration();
+        noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        env.configure(noRestarts);
+        return env;
+    }
+
+    private static List<InputLine> run(SocketLineSource source, int sourceParallelism) throws Exception {
+        StreamExecutionEnvironment env = environment();
+        DataStream<InputLine> lines = env.fromSource(source, WatermarkStrategy.noWatermarks(), "socket")
+                .setParallelism(sourceParallelism)
+                .map(new CountPassed())
+                .setParallelism(1);
+        List<InputLine> collected = new ArrayList<>();
+        try (CloseableIterator<InputLine> results = lines.executeAndCollect("socket source test")) {
+            results.forEachRemaining(collected::add);
+        }
+        return collected;
+    }
+
+    private SocketLineSource source() {
+        return SocketLineSource.of(uri, true, RUN)
+                .withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(500))
+                .withFirstConnectTimeout(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void aBoundedJobReadsEveryLineByteExactAcrossADroppedConnectionAndEndsWhenTheServerCloses() throws Exception {
+        List<byte[]> corpus = Corpus.lines(Files.readAllBytes(Corpus.file(CORPUS)));
+        assertTrue(corpus.size() > DROP_AFTER + 50, "corpus has " + corpus.size() + " lines");
+        Thread serverThread = serve(() -> {
+            try (Socket first = accept()) {
+                sendLines(first, corpus.subList(0, DROP_AFTER));
+                // Drop only once the job has read everything sent: a reset may discard unread bytes.
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (PASSED.get() < DROP_AFTER) {
+                    if (System.nanoTime() > deadline) {
+                        throw new AssertionError("the job read only " + PASSED.get() + " lines");
+                    }
+                    Thread.sleep(10);
+                }
+                first.setSoLinger(true, 0); // close with a reset: a broken connection, not the end of the stream
+            }
+            try (Socket second = accept()) {
+                sendLines(second, corpus.subList(DROP_AFTER, corpus.size()));
+            } // a clean close: the end of the stream
+        });
+
+        long start = System.nanoTime();
+        List<InputLine> lines = run(source(), 1);
+        long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        serverThread.join(5_000);
+        assertEquals(null, serverError.get());
+
+        assertEquals(2, connectionsAccepted.size(), "one reconnect");
+        assertEquals(corpus.size(), lines.size());
+        for (int i = 0; i < lines.size(); i++) {
+            InputLine line = lines.get(i);
+            assertEquals(i + 1, line.lineNumber);
+            assertEquals(uri, line.source);
+            assertEquals(uri + "@" + RUN + "@" + (i < DROP_AFTER ? 1 : 2), line.sourceId, "line " + (i + 1));
+            assertArrayEquals(corpus.get(i), line.bytes, "line " + (i + 1));
+        }
+        assertTrue(millis < 30_000, "took " + millis + " ms");
+    }
+
+    @Test
+    void aServerThatSendsThreeLinesAndClosesEndsABoundedJobWithExactlyThoseLines() throws Exception {
+        List<byte[]> sent = List.of(
+                "{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"one\"}}".getBytes(StandardCharsets.UTF_8),
+                "{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{\"x\":1},\"emitted_at\":1}}".getBytes(StandardCharsets.UTF_8),
+                "{\"type\":\"STATE\",\"state\":{\"data\":{\"cursor\":\"Рома\"}}}".getBytes(StandardCharsets.UTF_8));
+        Thread serverThread = serve(() -> {
+            try (Socket socket = accept()) {
+                sendLines(socket, sent);
+            }
+        });
+        // Two readers: the one without the split ends at once.
+        List<InputLine> lines = run(source(), 2);
+        serverThread.join(5_000);
+        assertEquals(null, serverError.get());
+        assertEquals(1, connectionsAccepted.size());
+        assertEquals(3, lines.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i + 1, lines.get(i).lineNumber);
+            assertEquals(uri + "@" + RUN + "@1", lines.get(i).sourceId);
+            assertArrayEquals(sent.get(i), lines.get(i).bytes);
+        }
+    }
+
+    @Test
+    void aBoundedJobFailsNamingHostAndPortWhenNothingListens() throws Exception {
+        int port = server.getLocalPort();
+        server.close();
+        SocketLineSource source = SocketLineSource.of(uri, true, RUN)
+                .withReconnectBackoff(Duration.ofMillis(50), Duration.ofMillis(200))
+                .withFirstConnectTimeout(Duration.ofSeconds(1));
+        long start = System.nanoTime();
+        Exception failure = assertThrows(Exception.class, () -> run(source, 1));
+        long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        String expected = "could not connect to " + host + ":" + port + " within 1 s";
+        Optional<Throwable> cause = ExceptionUtils.findThrowableWithMessage(failure, expected);
+        assertTrue(cause.isPresent(), () -> "no cause says '" + expected + "': " + ExceptionUtils.stringifyException(failure));
+        assertTrue(cause.get().getMessage().contains(uri), cause.get().getMessage());
+        assertTrue(millis >= 1_000 && millis < 20_000, "failed after " + millis + " ms");
+    }
+
+    @Test
+    void anUnboundedJobRestoredFromACheckpointGoesOnWithItsLineNumbersAndLosesWhatWasInFlight() throws Exception {
+        FAILED_ONCE.set(false);
+        AtomicInteger nextText = new AtomicInteger(1);
+        serve(() -> {
+            while (!server.isClosed()) {
+                try (Socket socket = accept()) {
+                    OutputStream out = socket.getOutputStream();
+                    while (true) { // until the reader goes away and a write fails
+                        out.write(("L" + nextText.getAndIncrement() + "\n").getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        Thread.sleep(5);
+                    }
+                } catch (IOException e) {
+                    // the reader closed the connection, or the test closed the server
+                }
+            }
+        });
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+        env.enableCheckpointing(100);
+        Configuration restarts = new Configuration();
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 2);
+        restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
+        env.configure(restarts);
+        SocketLineSource source = SocketLineSource.of(uri, false, RUN)
+                .withReconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(200));
+        List<InputLine> lines = env.fromSource(source, WatermarkStrategy.noWatermarks(), "socket")
+                .map(new FailOnceAfterACheckpoint())
+                .executeAndCollect("socket source restore test", 400);
+
+        assertTrue(FAILED_ONCE.get(), "the job failed once");
+        // The collected results are those of completed checkpoints: line numbers have no gap and no repeat.
+        int jump = -1;
+        for (int i = 0; i < lines.size(); i++) {
+            InputLine line = lines.get(i);
+            assertEquals(i + 1, line.lineNumber, "line number after " + (i > 0 ? lines.get(i - 1) : "the start"));
+            if (i > 0 && text(line) != text(lines.get(i - 1)) + 1) {
+                assertEquals(-1, jump, "one jump only");
+                jump = i;
+            }
+        }
+        // The lines in flight at the failure are gone: after the restore the texts jump ahead, and
+        // come in on a new connection.
+        assertTrue(jump > 0, "the lines after the restore skip those lost in the failure");
+        assertTrue(text(lines.get(jump)) > text(lines.get(jump - 1)) + 1);
+        assertEquals(uri + "@" + RUN + "@1", lines.get(jump - 1).sourceId);
+        assertEquals(uri + "@" + RUN + "@2", lines.get(jump).sourceId);
+        assertEquals(uri + "@" + RUN + "@2", lines.get(lines.size() - 1).sourceId);
+    }
+
+    private static int text(InputLine line) {
+        return Integer.parseInt(new String(line.bytes, StandardCharsets.UTF_8).substring(1));
+    }
+
+    static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
+
+    /** Fails the job once, on the first line after a checkpoint that completed after line 20. */
+    static final class FailOnceAfterACheckpoint implements MapFunction<InputLine, InputLine>, CheckpointListener {
+        private long seen;
+        private boolean checkpointed;
+
+        @Override
+        public InputLine map(InputLine line) {
+            seen++;
+            if (checkpointed && !FAILED_ONCE.getAndSet(true)) {
+                throw new IllegalStateException("test failure at " + line);
+            }
+            return line;
+        }
+
+        @Override
+        public void notifyCheckpointComplete(long checkpointId) {
+            if (seen >= 20) {
+                checkpointed = true;
+            }
+        }
+    }
+
+    /** Counts the lines that reached the job's first operator. */
+    static final class CountPassed implements MapFunction<InputLine, InputLine> {
+        @Override
+        public InputLine map(InputLine line) {
+            PASSED.incrementAndGet();
+            return line;
+        }
+    }
+}
