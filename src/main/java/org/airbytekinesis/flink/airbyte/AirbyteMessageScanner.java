@@ -50,6 +50,17 @@ public final class AirbyteMessageScanner {
                 return message; // blank line
             }
             if (token != JsonToken.START_OBJECT) {
+                // Read the whole value first: a line that is not even valid JSON gets that reason.
+                parser.skipChildren();
+                if (token == JsonToken.VALUE_STRING) {
+                    parser.finishToken();
+                }
+                if (parser.nextToken() != null) {
+                    throw new MalformedMessageException(DeadLetterReason.NOT_JSON, "unexpected content after the JSON value");
+                }
+                if (!Utf8.isValid(line, length)) {
+                    throw new MalformedMessageException(DeadLetterReason.INVALID_UTF8, "not valid UTF-8");
+                }
                 throw new MalformedMessageException(DeadLetterReason.NOT_AN_OBJECT, "not a JSON object (starts with " + describe(token) + ")");
             }
             boolean hasType = false;
@@ -115,6 +126,12 @@ public final class AirbyteMessageScanner {
 
     /** Reads the record object's fields; returns what is wrong with it, or null. */
     private MalformedMessageException scanRecord(JsonParser parser) throws IOException {
+        // A message with two "record" objects is read as the last one alone.
+        message.stream = null;
+        message.namespace = null;
+        message.emittedAt = null;
+        message.dataStart = -1;
+        message.dataEnd = -1;
         MalformedMessageException problem = null;
         boolean hasStream = false;
         JsonToken dataToken = null;

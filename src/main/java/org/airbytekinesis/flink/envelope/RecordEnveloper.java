@@ -71,6 +71,10 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     /** Prefix of the accumulators of messages that are not records, by type. */
     public static final String MESSAGE_TYPE_ACCUMULATOR_PREFIX = "messages:";
 
+    /** The protocol's message types besides RECORD and STATE. */
+    private static final java.util.Set<String> KNOWN_TYPES =
+            java.util.Set.of("LOG", "SPEC", "CONNECTION_STATUS", "CATALOG", "TRACE", "CONTROL", "DESTINATION_CATALOG");
+
     /** Key of the count of all records since the last STATE of any kind. */
     private static final String ALL_STREAMS = "";
 
@@ -80,7 +84,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     private transient AirbyteMessageScanner scanner;
     private transient EnvelopeWriter writer;
     private transient Map<String, Counter> counters;
-    /** Records since the last state: per Kinesis stream, and in all under {@link #ALL_STREAMS}. */
+    /** Records since the last state, per input: per Kinesis stream, and in all under {@link #ALL_STREAMS}. */
     private transient Map<String, Long> sinceLastState;
     private transient ListState<Tuple2<String, Long>> checkpointedCounts;
 
@@ -161,8 +165,8 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
         counter(RECORDS_ACCUMULATOR).add(1);
         counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream).add(1);
-        sinceLastState.merge(kinesisStream, 1L, Long::sum);
-        sinceLastState.merge(ALL_STREAMS, 1L, Long::sum);
+        sinceLastState.merge(countKey(line, kinesisStream), 1L, Long::sum);
+        sinceLastState.merge(countKey(line, ALL_STREAMS), 1L, Long::sum);
         out.collect(new KinesisEnvelope(kinesisStream, id, payload));
     }
 
@@ -193,6 +197,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     /**
      * A STREAM state counts the records of its own stream since that stream's last state; a
      * GLOBAL or LEGACY state counts every record since the last state and covers all streams.
+     * Counts are per input: files read side by side do not count into each other's states.
      */
     private StateMessage stateWithStats(InputLine line, ScannedMessage message) {
         long recordCount;
@@ -200,19 +205,30 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             String kinesisStream = message.stateStreamName() == null
                     ? null
                     : routes.kinesisStreamFor(message.stateStreamNamespace(), message.stateStreamName());
-            Long count = kinesisStream == null ? null : sinceLastState.remove(kinesisStream);
+            Long count = kinesisStream == null ? null : sinceLastState.remove(countKey(line, kinesisStream));
             recordCount = count == null ? 0 : count;
-            sinceLastState.remove(ALL_STREAMS);
+            sinceLastState.remove(countKey(line, ALL_STREAMS));
         } else {
-            recordCount = sinceLastState.getOrDefault(ALL_STREAMS, 0L);
-            sinceLastState.clear();
+            recordCount = sinceLastState.getOrDefault(countKey(line, ALL_STREAMS), 0L);
+            String prefix = countKey(line, "");
+            sinceLastState.keySet().removeIf(key -> key.startsWith(prefix));
         }
         byte[] json = DestinationStats.withRecordCount(line.bytes, message.stateStart(), message.stateEnd(),
                 recordCount, message.stateHasDestinationStats());
         return new StateMessage(line.source, line.lineNumber, json);
     }
 
+    /** The count of an input's records of one Kinesis stream, or of all ({@link #ALL_STREAMS}). */
+    private static String countKey(InputLine line, String kinesisStream) {
+        return line.sourceId + "\n" + kinesisStream;
+    }
+
     private void countOther(InputLine line, ScannedMessage message) {
+        if (!KNOWN_TYPES.contains(message.type()) && !counters.containsKey(MESSAGE_TYPE_ACCUMULATOR_PREFIX + message.type())) {
+            // Types are case-sensitive: a "record" is not a RECORD. Counted, and said once.
+            LOG.warn("{} line {}: unknown message type \"{}\" (counted, not sent to Kinesis)",
+                    line.source, line.lineNumber, message.type());
+        }
         counter(MESSAGE_TYPE_ACCUMULATOR_PREFIX + message.type()).add(1);
         if ("TRACE".equals(message.type()) && "ERROR".equals(message.traceType())) {
             LOG.warn("The source reported an error ({} line {}): {}", line.source, line.lineNumber,

@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
@@ -12,6 +13,8 @@ public final class KinesisClients {
     private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(15);
     /** Bounds one call including the SDK's retries, so a wrong endpoint fails in seconds, not hangs. */
     private static final Duration API_CALL_TIMEOUT = Duration.ofSeconds(20);
+
+    private static final int CONTROL_PLANE_ATTEMPTS = 3;
 
     private KinesisClients() {}
 
@@ -35,6 +38,10 @@ public final class KinesisClients {
                         .socketTimeout(socketTimeout))
                 .overrideConfiguration(ClientOverrideConfiguration.builder()
                         .apiCallTimeout(apiCallTimeout)
+                        // Its own limit: -Daws.maxAttempts (raised for the sink) must not slow setup errors.
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(CONTROL_PLANE_ATTEMPTS)
+                                .build())
                         .build());
         if (connection.endpoint() != null) {
             builder.endpointOverride(connection.endpoint());

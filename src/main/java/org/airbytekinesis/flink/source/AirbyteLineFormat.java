@@ -61,6 +61,14 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         return TypeInformation.of(InputLine.class);
     }
 
+    /** A file saved by a Windows editor may start with a UTF-8 BOM: it is not part of the line. */
+    static byte[] withoutUtf8ByteOrderMark(byte[] line) {
+        if (line.length >= 3 && line[0] == (byte) 0xEF && line[1] == (byte) 0xBB && line[2] == (byte) 0xBF) {
+            return java.util.Arrays.copyOfRange(line, 3, line.length);
+        }
+        return line;
+    }
+
     /** The file's name, size and modification time; for standard input the run. */
     private String sourceId(FileSourceSplit split) {
         String name = sourceName(split.path());
@@ -116,6 +124,9 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
             byte[] line;
             while (count < MAX_LINES_PER_BATCH && bytes < MAX_BYTES_PER_BATCH && (line = lines.nextLine()) != null) {
                 linesRead++;
+                if (linesRead == 1) {
+                    line = withoutUtf8ByteOrderMark(line);
+                }
                 batch[count++] = new InputLine(source, sourceId, linesRead, line);
                 bytes += line.length;
             }
