@@ -51,8 +51,11 @@ public final class AirbyteKinesisJob {
         Map<String, OutputTag<KinesisEnvelope>> sideOutputs =
                 StreamRouter.sideOutputs(routes.kinesisStreams().values());
 
+        // Same parallelism as the input, so each reader's lines stay in one chain, in order: the
+        // STATE counts and the STATE order depend on it (a socket is read by one subtask).
         SingleOutputStreamOperator<KinesisEnvelope> envelopes = lines
                 .process(new RecordEnveloper(routes, settings))
+                .setParallelism(lines.getParallelism())
                 .uid(ENVELOPE_UID)
                 .name("Airbyte message to Kinesis envelope");
 
