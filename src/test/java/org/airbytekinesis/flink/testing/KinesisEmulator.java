@@ -98,7 +98,7 @@ public final class KinesisEmulator implements AutoCloseable {
         return dir;
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
@@ -154,13 +154,19 @@ public final class KinesisEmulator implements AutoCloseable {
 
     /** The destination config JSON for this emulator, plus {@code extra} keys. */
     public ObjectNode config(Map<String, Object> extra) {
-        ObjectNode config = new ObjectMapper().createObjectNode();
-        config.put("endpoint", endpoint());
+        return configFor(endpoint(), extra);
+    }
+
+    /** The destination config JSON for an emulator at {@code endpoint}, plus {@code extra} keys. */
+    static ObjectNode configFor(String endpoint, Map<String, Object> extra) {
+        ObjectMapper mapper = new ObjectMapper();
+        ObjectNode config = mapper.createObjectNode();
+        config.put("endpoint", endpoint);
         config.put("region", REGION);
         config.put("accessKey", ACCESS_KEY);
         config.put("privateKey", SECRET_KEY);
         config.put("shardCount", 2);
-        extra.forEach((key, value) -> config.set(key, new ObjectMapper().valueToTree(value)));
+        extra.forEach((key, value) -> config.set(key, mapper.valueToTree(value)));
         return config;
     }
 
@@ -172,7 +178,11 @@ public final class KinesisEmulator implements AutoCloseable {
 
     /** An SDK client for this emulator (the same client code the job uses for provisioning). */
     public KinesisClient client() {
-        return KinesisClients.create(KinesisConnection.fromConfig(DestinationConfig.fromJson(config(Map.of()))));
+        return clientFor(endpoint());
+    }
+
+    static KinesisClient clientFor(String endpoint) {
+        return KinesisClients.create(KinesisConnection.fromConfig(DestinationConfig.fromJson(configFor(endpoint, Map.of()))));
     }
 
     @Override

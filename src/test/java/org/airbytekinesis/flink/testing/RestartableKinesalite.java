@@ -1,21 +1,15 @@
 package org.airbytekinesis.flink.testing;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.airbytekinesis.flink.config.DestinationConfig;
-import org.airbytekinesis.flink.sink.KinesisClients;
-import org.airbytekinesis.flink.sink.KinesisConnection;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
@@ -44,7 +38,7 @@ public final class RestartableKinesalite implements AutoCloseable {
     /** Starts kinesalite on a free loopback port, storing its data in {@code dataDir}. */
     public static RestartableKinesalite start(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
-        RestartableKinesalite emulator = new RestartableKinesalite(dataDir, freePort());
+        RestartableKinesalite emulator = new RestartableKinesalite(dataDir, KinesisEmulator.freePort());
         try {
             emulator.launch();
         } catch (IOException | RuntimeException e) {
@@ -132,12 +126,6 @@ public final class RestartableKinesalite implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     public String endpoint() {
         return "http://127.0.0.1:" + port;
     }
@@ -152,20 +140,12 @@ public final class RestartableKinesalite implements AutoCloseable {
 
     /** The destination config JSON for this emulator, plus {@code extra} keys. */
     public ObjectNode config(Map<String, Object> extra) {
-        ObjectMapper mapper = new ObjectMapper();
-        ObjectNode config = mapper.createObjectNode();
-        config.put("endpoint", endpoint());
-        config.put("region", KinesisEmulator.REGION);
-        config.put("accessKey", KinesisEmulator.ACCESS_KEY);
-        config.put("privateKey", KinesisEmulator.SECRET_KEY);
-        config.put("shardCount", 2);
-        extra.forEach((key, value) -> config.set(key, mapper.valueToTree(value)));
-        return config;
+        return KinesisEmulator.configFor(endpoint(), extra);
     }
 
     /** An SDK client for this emulator; it keeps working across restarts (same endpoint). */
     public KinesisClient client() {
-        return KinesisClients.create(KinesisConnection.fromConfig(DestinationConfig.fromJson(config(Map.of()))));
+        return KinesisEmulator.clientFor(endpoint());
     }
 
     @Override

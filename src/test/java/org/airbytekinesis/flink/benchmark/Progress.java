@@ -1,0 +1,90 @@
+package org.airbytekinesis.flink.benchmark;
+
+import java.util.function.LongSupplier;
+
+/**
+ * Watches a count of records done, from a thread that samples it every millisecond, and notes
+ * when it passes 10% and 90% of the expected total. The rate between those two points is the
+ * steady-state rate: it leaves out start-up (JIT, MiniCluster task deployment, first
+ * connections) and the end (final flush, final checkpoint), which the total time includes. Both
+ * points use the count actually read at that instant, so sampling never biases the rate.
+ */
+final class Progress implements AutoCloseable {
+    private final LongSupplier count;
+    private final long total;
+    private final Thread sampler;
+    private volatile boolean stopped;
+
+    private volatile long lowNanos;
+    private volatile long lowCount = -1;
+    private volatile long highNanos;
+    private volatile long highCount = -1;
+    private volatile long doneNanos;
+
+    Progress(LongSupplier count, long total) {
+        this.count = count;
+        this.total = total;
+        this.sampler = new Thread(this::sample, "benchmark-progress");
+        this.sampler.setDaemon(true);
+    }
+
+    Progress start() {
+        sampler.start();
+        return this;
+    }
+
+    private void sample() {
+        long low = Math.max(1, total / 10);
+        long high = Math.max(low + 1, total * 9 / 10);
+        while (!stopped) {
+            long now = System.nanoTime();
+            long c = count.getAsLong();
+            if (lowCount < 0 && c >= low) {
+                lowCount = c;
+                lowNanos = now;
+            }
+            if (highCount < 0 && c >= high) {
+                highCount = c;
+                highNanos = now;
+            }
+            if (c >= total) {
+                doneNanos = now;
+                return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Records per second between 10% and 90% of the total, or NaN when not both were reached. */
+    double steadyRate() {
+        if (lowCount < 0 || highCount < 0 || highNanos <= lowNanos) {
+            return Double.NaN;
+        }
+        return (highCount - lowCount) / ((highNanos - lowNanos) / 1e9);
+    }
+
+    /** Seconds between the 10% and 90% points. */
+    double steadySeconds() {
+        return highCount < 0 || lowCount < 0 ? Double.NaN : (highNanos - lowNanos) / 1e9;
+    }
+
+    /** When the count reached the total (System.nanoTime), or 0. */
+    long doneNanos() {
+        return doneNanos;
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        sampler.interrupt();
+        try {
+            sampler.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
