@@ -1,6 +1,8 @@
 package org.airbytekinesis.flink.envelope;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -23,7 +25,7 @@ import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
@@ -84,9 +86,15 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     private transient AirbyteMessageScanner scanner;
     private transient EnvelopeWriter writer;
     private transient Map<String, Counter> counters;
+    private transient Counter lines;
+    private transient Counter records;
+    private transient Map<String, Counter> recordsByStream;
+    private transient MessageDigest md5;
+    private transient String lastSourceId;
+    private transient byte[] lastSourceIdBytes;
     /** Records since the last state, per input: per Kinesis stream, and in all under {@link #ALL_STREAMS}. */
-    private transient Map<String, Long> sinceLastState;
-    private transient ListState<Tuple2<String, Long>> checkpointedCounts;
+    private transient Map<String, Map<String, Long>> sinceLastState;
+    private transient ListState<Tuple3<String, String, Long>> checkpointedCounts;
 
     public RecordEnveloper(StreamRoutes routes, EnvelopeSettings settings) {
         this.routes = routes;
@@ -95,35 +103,42 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        checkpointedCounts = context.getOperatorStateStore().getListState(
-                new ListStateDescriptor<>("records-since-last-state", Types.TUPLE(Types.STRING, Types.LONG)));
+        checkpointedCounts = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(
+                "records-since-last-state", Types.TUPLE(Types.STRING, Types.STRING, Types.LONG)));
         sinceLastState = new HashMap<>();
-        for (Tuple2<String, Long> count : checkpointedCounts.get()) {
-            sinceLastState.merge(count.f0, count.f1, Long::sum);
+        for (Tuple3<String, String, Long> count : checkpointedCounts.get()) {
+            sinceLastState.computeIfAbsent(count.f0, s -> new HashMap<>()).merge(count.f1, count.f2, Long::sum);
         }
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
         checkpointedCounts.clear();
-        for (Map.Entry<String, Long> count : sinceLastState.entrySet()) {
-            checkpointedCounts.add(Tuple2.of(count.getKey(), count.getValue()));
+        for (Map.Entry<String, Map<String, Long>> source : sinceLastState.entrySet()) {
+            for (Map.Entry<String, Long> count : source.getValue().entrySet()) {
+                checkpointedCounts.add(Tuple3.of(source.getKey(), count.getKey(), count.getValue()));
+            }
         }
     }
 
     @Override
-    public void open(OpenContext openContext) {
+    public void open(OpenContext openContext) throws NoSuchAlgorithmException {
         scanner = new AirbyteMessageScanner();
         writer = new EnvelopeWriter(settings.dataFormat());
+        md5 = MessageDigest.getInstance("MD5");
         counters = new HashMap<>();
+        lines = counter(LINES_ACCUMULATOR);
+        records = counter(RECORDS_ACCUMULATOR);
+        recordsByStream = new HashMap<>();
         for (String kinesisStream : routes.kinesisStreams().values()) {
-            counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream); // every stream in the summary, 0 or not
+            // Every stream is in the summary, 0 or not; looked up per record without building names.
+            recordsByStream.put(kinesisStream, counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream));
         }
     }
 
     @Override
     public void processElement(InputLine line, Context ctx, Collector<KinesisEnvelope> out) {
-        counter(LINES_ACCUMULATOR).add(1);
+        lines.add(1);
         ScannedMessage message;
         try {
             message = scanner.scan(line.bytes, line.bytes.length);
@@ -163,10 +178,11 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
                     + " bytes per record including its partition key are accepted (maxRecordSizeBytes)", ctx);
             return;
         }
-        counter(RECORDS_ACCUMULATOR).add(1);
-        counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream).add(1);
-        sinceLastState.merge(countKey(line, kinesisStream), 1L, Long::sum);
-        sinceLastState.merge(countKey(line, ALL_STREAMS), 1L, Long::sum);
+        records.add(1);
+        recordsByStream.get(kinesisStream).add(1);
+        Map<String, Long> counts = countsOf(line);
+        counts.merge(kinesisStream, 1L, Long::sum);
+        counts.merge(ALL_STREAMS, 1L, Long::sum);
         out.collect(new KinesisEnvelope(kinesisStream, id, payload));
     }
 
@@ -205,22 +221,22 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             String kinesisStream = message.stateStreamName() == null
                     ? null
                     : routes.kinesisStreamFor(message.stateStreamNamespace(), message.stateStreamName());
-            Long count = kinesisStream == null ? null : sinceLastState.remove(countKey(line, kinesisStream));
+            Map<String, Long> counts = countsOf(line);
+            Long count = kinesisStream == null ? null : counts.remove(kinesisStream);
             recordCount = count == null ? 0 : count;
-            sinceLastState.remove(countKey(line, ALL_STREAMS));
+            counts.remove(ALL_STREAMS);
         } else {
-            recordCount = sinceLastState.getOrDefault(countKey(line, ALL_STREAMS), 0L);
-            String prefix = countKey(line, "");
-            sinceLastState.keySet().removeIf(key -> key.startsWith(prefix));
+            Map<String, Long> counts = sinceLastState.remove(line.sourceId);
+            recordCount = counts == null ? 0 : counts.getOrDefault(ALL_STREAMS, 0L);
         }
         byte[] json = DestinationStats.withRecordCount(line.bytes, message.stateStart(), message.stateEnd(),
                 recordCount, message.stateHasDestinationStats());
         return new StateMessage(line.source, line.lineNumber, json);
     }
 
-    /** The count of an input's records of one Kinesis stream, or of all ({@link #ALL_STREAMS}). */
-    private static String countKey(InputLine line, String kinesisStream) {
-        return line.sourceId + "\n" + kinesisStream;
+    /** An input's record counts since its last state: per Kinesis stream, and {@link #ALL_STREAMS}. */
+    private Map<String, Long> countsOf(InputLine line) {
+        return sinceLastState.computeIfAbsent(line.sourceId, s -> new HashMap<>());
     }
 
     private void countOther(InputLine line, ScannedMessage message) {
@@ -237,12 +253,28 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     }
 
     /**
-     * A name-based UUID of where the record was read: a replay of the same input gives the same
-     * id, so consumers can drop duplicates; MD5 spreads the ids, and so the partition keys,
-     * evenly over the shards.
+     * A name-based UUID (version 3, as {@link UUID#nameUUIDFromBytes}) of where the record was
+     * read, {@code sourceId + "\n" + lineNumber}: a replay of the same input gives the same id,
+     * so consumers can drop duplicates; MD5 spreads the ids, and so the partition keys, evenly
+     * over the shards. The digest and the source's bytes are kept, not made per record.
      */
-    static String positionId(InputLine line) {
-        return UUID.nameUUIDFromBytes((line.sourceId + "\n" + line.lineNumber).getBytes(StandardCharsets.UTF_8)).toString();
+    private String positionId(InputLine line) {
+        if (line.sourceId != lastSourceId) {
+            lastSourceId = line.sourceId;
+            lastSourceIdBytes = (line.sourceId + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+        md5.update(lastSourceIdBytes);
+        md5.update(Long.toString(line.lineNumber).getBytes(StandardCharsets.US_ASCII));
+        byte[] hash = md5.digest();
+        hash[6] = (byte) ((hash[6] & 0x0f) | 0x30);
+        hash[8] = (byte) ((hash[8] & 0x3f) | 0x80);
+        long msb = 0;
+        long lsb = 0;
+        for (int i = 0; i < 8; i++) {
+            msb = (msb << 8) | (hash[i] & 0xff);
+            lsb = (lsb << 8) | (hash[i + 8] & 0xff);
+        }
+        return new UUID(msb, lsb).toString();
     }
 
     /** A version-4 UUID without SecureRandom's cost; ids need to be unique and spread, not secret. */

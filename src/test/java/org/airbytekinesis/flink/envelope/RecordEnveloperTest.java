@@ -204,6 +204,8 @@ class RecordEnveloperTest {
         assertNotEquals(ids.get(0), ids.get(1), "another line, another id");
         assertNotEquals(ids.get(0), ids.get(4), "another source, another id");
         assertEquals(3, UUID.fromString(ids.get(0)).version(), "a name-based UUID");
+        assertEquals(UUID.nameUUIDFromBytes("a.jsonl@10@5\n4".getBytes(StandardCharsets.UTF_8)).toString(), ids.get(0),
+                "the documented formula: source id, newline, line number");
     }
 
     @Test
