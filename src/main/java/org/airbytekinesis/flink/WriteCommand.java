@@ -248,8 +248,10 @@ public final class WriteCommand {
                 console.println("  dead letters, " + name.substring(RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX.length())
                         + ": " + entry.getValue());
             } else if (name.startsWith(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX)) {
-                console.println("  " + name.substring(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX.length())
-                        + " messages (not sent to Kinesis): " + entry.getValue());
+                String type = name.substring(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX.length());
+                console.println("  " + type + " messages (" + ("STATE".equals(type)
+                        ? "released on stdout once the records before them were in Kinesis"
+                        : "not sent to Kinesis") + "): " + entry.getValue());
             }
         }
         console.println("  blank lines: " + count(counts, RecordEnveloper.BLANK_ACCUMULATOR));
