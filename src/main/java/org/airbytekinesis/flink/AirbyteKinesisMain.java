@@ -3,6 +3,7 @@ package org.airbytekinesis.flink;
 import java.util.Arrays;
 import java.util.List;
 import org.airbytekinesis.flink.airbyte.AirbyteMessages;
+import org.airbytekinesis.flink.config.Secrets;
 import org.airbytekinesis.flink.msf.MsfCommand;
 import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
@@ -73,9 +74,9 @@ public final class AirbyteKinesisMain {
             // The trace goes to the log file; stderr gets the one line below, and the Airbyte
             // platform a TRACE ERROR on stdout.
             LOG.info("{} failed", command, t);
-            String message = oneLine(t);
+            String message = Secrets.redact(oneLine(t));
             boolean setupProblem = ExceptionUtils.findThrowable(t, SetupException.class).isPresent();
-            System.out.println(AirbyteMessages.traceError(message, t.toString(),
+            System.out.println(AirbyteMessages.traceError(message, Secrets.redact(t.toString()),
                     setupProblem ? "config_error" : "system_error"));
             System.out.flush();
             System.err.println("error: " + message);

@@ -91,6 +91,9 @@ public final class CredentialsConfig implements Serializable {
             throw new SetupException("config: " + WEB_IDENTITY_TOKEN_FILE
                     + " is a credential of its own: leave out accessKey, privateKey and profile");
         }
+        Secrets.register(accessKey);
+        Secrets.register(privateKey);
+        Secrets.register(externalId);
         return new CredentialsConfig(accessKey, privateKey, profile, profilePath, roleArn, externalId,
                 sessionName == null ? DEFAULT_SESSION_NAME : sessionName, webIdentityTokenFile);
     }
