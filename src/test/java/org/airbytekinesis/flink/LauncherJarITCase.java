@@ -18,7 +18,6 @@ import java.util.stream.Stream;
 import org.airbytekinesis.flink.testing.Corpus;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
-import org.airbytekinesis.flink.tools.KinesisStreamReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,10 +78,7 @@ class LauncherJarITCase {
 
         ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
         try (KinesisClient client = emulator.client()) {
-            KinesisStreamReader reader = new KinesisStreamReader(client);
-            for (String stream : expected.byStream().keySet()) {
-                expected.assertStreamHolds(stream, reader.readAll(stream), true);
-            }
+            expected.assertKinesisHolds(client, true);
         }
     }
 
@@ -145,10 +141,7 @@ class LauncherJarITCase {
         }
         ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
         try (KinesisClient client = emulator.client()) {
-            KinesisStreamReader reader = new KinesisStreamReader(client);
-            for (String stream : expected.byStream().keySet()) {
-                expected.assertStreamHolds(stream, reader.readAll(stream), true);
-            }
+            expected.assertKinesisHolds(client, true);
         }
     }
 
@@ -174,10 +167,7 @@ class LauncherJarITCase {
         }
         ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
         try (KinesisClient client = emulator.client()) {
-            KinesisStreamReader reader = new KinesisStreamReader(client);
-            for (String stream : expected.byStream().keySet()) {
-                expected.assertStreamHolds(stream, reader.readAll(stream), true);
-            }
+            expected.assertKinesisHolds(client, true);
         }
     }
 
@@ -249,10 +239,7 @@ class LauncherJarITCase {
         ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
         assertEquals(71, expected.total());
         try (KinesisClient client = emulator.client()) {
-            KinesisStreamReader reader = new KinesisStreamReader(client);
-            for (String stream : expected.byStream().keySet()) {
-                expected.assertStreamHolds(stream, reader.readAll(stream), true);
-            }
+            expected.assertKinesisHolds(client, true);
         }
     }
 

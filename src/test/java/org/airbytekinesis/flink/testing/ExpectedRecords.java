@@ -67,6 +67,15 @@ public final class ExpectedRecords {
         return total;
     }
 
+    /** Reads every expected stream back with {@code client} and checks it, as below. */
+    public void assertKinesisHolds(software.amazon.awssdk.services.kinesis.KinesisClient client, boolean dataAsString)
+            throws IOException {
+        org.airbytekinesis.flink.tools.KinesisStreamReader reader = new org.airbytekinesis.flink.tools.KinesisStreamReader(client);
+        for (String stream : byStream.keySet()) {
+            assertStreamHolds(stream, reader.readAll(stream), dataAsString);
+        }
+    }
+
     /**
      * Checks one stream's records: each envelope has a UUID id equal to its partition key and
      * the data and emitted_at of an input record; together they are exactly the input records.
