@@ -2,6 +2,7 @@ package org.airbytekinesis.flink.tools;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
@@ -25,6 +26,19 @@ public final class KinesisStreamReader {
 
     public List<Record> readAll(String stream) {
         List<Record> records = new ArrayList<>();
+        forEachBatch(stream, records::addAll);
+        return records;
+    }
+
+    /** Counts the stream's records without keeping them (for streams too large to hold). */
+    public long count(String stream) {
+        long[] count = {0};
+        forEachBatch(stream, batch -> count[0] += batch.size());
+        return count[0];
+    }
+
+    /** Hands every GetRecords batch of every shard, read from the start, to {@code batches}. */
+    private void forEachBatch(String stream, Consumer<List<Record>> batches) {
         for (Shard shard : listShards(stream)) {
             String iterator = client.getShardIterator(b -> b.streamName(stream)
                             .shardId(shard.shardId())
@@ -34,13 +48,12 @@ public final class KinesisStreamReader {
             while (iterator != null && emptyReads < MAX_EMPTY_READS_PER_SHARD) {
                 String current = iterator;
                 GetRecordsResponse response = client.getRecords(b -> b.shardIterator(current).limit(10_000));
-                records.addAll(response.records());
+                batches.accept(response.records());
                 boolean caughtUp = response.millisBehindLatest() == null || response.millisBehindLatest() == 0;
                 emptyReads = response.records().isEmpty() && caughtUp ? emptyReads + 1 : 0;
                 iterator = response.nextShardIterator();
             }
         }
-        return records;
     }
 
     private List<Shard> listShards(String stream) {
