@@ -92,9 +92,6 @@ public final class CheckCommand {
     /** Servers may echo what they got (an emulator echoes the access key id): never show a secret. */
     static String redact(String message, DestinationConfig config) {
         String text = message.replaceAll("\\s*[\\r\\n]+\\s*", " ");
-        if (config != null && config.hasStaticCredentials()) {
-            text = text.replace(config.privateKey(), "<redacted>").replace(config.accessKey(), "<redacted>");
-        }
-        return text;
+        return config == null ? text : config.credentials().redact(text);
     }
 }

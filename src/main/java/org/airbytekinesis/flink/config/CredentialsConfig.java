@@ -163,6 +163,17 @@ public final class CredentialsConfig implements Serializable {
         return webIdentityTokenFile;
     }
 
+    /** Servers may echo what they got (an emulator echoes the access key id): never show a secret. */
+    public String redact(String message) {
+        String text = message;
+        for (String secret : new String[] {privateKey, accessKey, externalId}) {
+            if (secret != null) {
+                text = text.replace(secret, "<redacted>");
+            }
+        }
+        return text;
+    }
+
     @Override
     public String toString() {
         String base = source() == Source.STATIC_KEYS ? "static keys (redacted)"

@@ -179,14 +179,7 @@ public final class KinesisConnection implements Serializable {
 
     /** Servers may echo what they got (an emulator echoes the access key id): never show a secret. */
     public String redact(String message) {
-        String text = message;
-        if (credentials.accessKey() != null) {
-            text = text.replace(credentials.privateKey(), "<redacted>").replace(credentials.accessKey(), "<redacted>");
-        }
-        if (credentials.externalId() != null) {
-            text = text.replace(credentials.externalId(), "<redacted>");
-        }
-        return text;
+        return credentials.redact(message);
     }
 
     /** The endpoint as the user knows it, for messages. */
