@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The write command on a MiniCluster against kinesis-mock (the emulator LocalStack uses), on real
- * Airbyte connector output from {@code ../shared/corpus}, read back with the AWS SDK.
+ * Airbyte connector output from {@code src/test/resources/corpus}, read back with the AWS SDK.
  */
 class AirbyteKinesisWriteITCase {
     private static final Path JIRA = Corpus.file("messages__faros__jira_all-streams.log");

@@ -66,7 +66,7 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.Record;
 
 /**
- * The bad-input matrix: real connector output ({@code ../shared/corpus}) and generated files
+ * The bad-input matrix: real connector output ({@code src/test/resources/corpus}) and generated files
  * with CRLF endings, a UTF-8 BOM, a 5 MiB line, records at the 1 MiB envelope limit, binary
  * garbage, a last line without newline, data nested 5000 deep, duplicate keys, numbers of 400
  * digits, streams missing from the catalog, comment lines, invalid UTF-8, JSON that is not an

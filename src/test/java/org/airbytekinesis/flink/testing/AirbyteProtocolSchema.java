@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
 
 /**
  * Validates an AirbyteMessage against the Airbyte protocol's own JSON schema
- * ({@code ../shared/corpus/airbyte_protocol.yaml}, draft-07), as the whole document with the
+ * ({@code src/test/resources/corpus/airbyte_protocol.yaml}, draft-07), as the whole document with the
  * message under {@code airbyte_message}, the way the platform's models define it.
  */
 public final class AirbyteProtocolSchema {

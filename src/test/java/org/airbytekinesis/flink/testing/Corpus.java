@@ -1,6 +1,8 @@
 package org.airbytekinesis.flink.testing;
 
 import java.io.IOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,11 +11,27 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
-/** The real Airbyte connector output in {@code ../shared/corpus} (read-only). */
+/**
+ * The real Airbyte connector output in {@code src/test/resources/corpus} (where each file came
+ * from: its {@code SOURCES.md}), read from the test classpath so nothing outside the project is
+ * needed.
+ */
 public final class Corpus {
-    public static final Path DIR = Path.of("..", "shared", "corpus").toAbsolutePath().normalize();
+    public static final Path DIR = directory();
 
     private Corpus() {}
+
+    private static Path directory() {
+        URL sources = Corpus.class.getResource("/corpus/SOURCES.md");
+        if (sources == null) {
+            throw new IllegalStateException("the corpus (src/test/resources/corpus) is not on the test classpath");
+        }
+        try {
+            return Path.of(sources.toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     public static Path file(String name) {
         return DIR.resolve(name);
