@@ -8,6 +8,7 @@ import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRouter;
 import org.airbytekinesis.flink.routing.StreamRoutes;
+import org.airbytekinesis.flink.source.AfterRead;
 import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.StateOutput;
 import org.airbytekinesis.flink.state.StateReleaser;
@@ -21,8 +22,9 @@ import org.apache.flink.util.OutputTag;
  * The pipeline, without its wiring: input lines are turned into Kinesis envelopes, keyed by
  * Kinesis stream, and routed through one side output per stream to that stream's own sink;
  * lines that cannot be delivered go to the dead-letter output; STATE messages go to the
- * releaser, which lets each out once the records and dead letters before it are durable. {@code main} passes the real source, Kinesis sinks and stdout; tests pass bounded
- * sources and collecting sinks and outputs.
+ * releaser, which lets each out once the records and dead letters before it are durable (and
+ * ends of input files, which are then deleted or moved when asked). {@code main} passes the real
+ * source, Kinesis sinks and stdout; tests pass bounded sources and collecting sinks and outputs.
  */
 public final class AirbyteKinesisJob {
     public static final String SOURCE_UID = "airbyte-input";
@@ -48,6 +50,18 @@ public final class AirbyteKinesisJob {
             Function<String, Sink<KinesisEnvelope>> sinkForStream,
             StateOutput stateOutput,
             DeadLetterOutputs.DeadLetterOutput deadLetterOutput) {
+        defineWorkflow(lines, routes, settings, sinkForStream, stateOutput, deadLetterOutput, AfterRead.leave());
+    }
+
+    /** @param afterRead what becomes of an input file once its records are all durable */
+    public static void defineWorkflow(
+            DataStream<InputLine> lines,
+            StreamRoutes routes,
+            EnvelopeSettings settings,
+            Function<String, Sink<KinesisEnvelope>> sinkForStream,
+            StateOutput stateOutput,
+            DeadLetterOutputs.DeadLetterOutput deadLetterOutput,
+            AfterRead afterRead) {
         Map<String, OutputTag<KinesisEnvelope>> sideOutputs =
                 StreamRouter.sideOutputs(routes.kinesisStreams().values());
 
@@ -78,7 +92,7 @@ public final class AirbyteKinesisJob {
         // One subtask sees every STATE, so they are released in the order they arrive.
         envelopes.getSideOutput(RecordEnveloper.STATES)
                 .global()
-                .transform("Release STATE once its records are in Kinesis", Types.VOID, new StateReleaser(stateOutput))
+                .transform("Release STATE once its records are in Kinesis", Types.VOID, new StateReleaser(stateOutput, afterRead))
                 .uid(STATE_RELEASER_UID)
                 .setParallelism(1)
                 .setMaxParallelism(1);

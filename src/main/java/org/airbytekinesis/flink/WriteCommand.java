@@ -6,21 +6,17 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.airbytekinesis.flink.airbyte.CatalogStream;
-import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
-import org.airbytekinesis.flink.airbyte.SupportedSyncModes;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
@@ -29,21 +25,25 @@ import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
+import org.airbytekinesis.flink.sink.OverwriteStreams;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.source.SocketLineSource;
+import org.airbytekinesis.flink.source.SyncStartSource;
 import org.airbytekinesis.flink.state.ConsoleStateOutput;
+import org.airbytekinesis.flink.state.StateOutTarget;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.api.connector.source.SourceSplit;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -51,113 +51,159 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
- * {@code write}: reads Airbyte messages (files, or standard input) and writes every record into
- * its Kinesis stream, printing each STATE on standard output once the records before it are in
- * Kinesis. Wires the real source, sinks and output around {@link AirbyteKinesisJob#defineWorkflow}.
+ * {@code write}: reads Airbyte messages (files, a socket, or standard input) and writes every
+ * record into its Kinesis stream, printing each STATE on standard output once the records before
+ * it are in Kinesis. It takes a {@link WritePlan} (from the command line or the property groups
+ * of Amazon Managed Service for Apache Flink) through three steps: the streams are provisioned,
+ * the runtime settings the guarantees rest on are pinned ({@link PinnedRuntime}), and the real
+ * source, sinks and outputs are wired around {@link AirbyteKinesisJob#defineWorkflow}.
  */
 public final class WriteCommand {
     private static final Logger LOG = LoggerFactory.getLogger(WriteCommand.class);
 
-    static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(10);
     static final String DEFAULT_DEAD_LETTER_DIRECTORY = "dead-letter";
-    /** Enough to ride out a Kinesis outage of about a minute (connection errors fail the sink). */
-    private static final int LOCAL_RESTART_ATTEMPTS = 10;
-    private static final Duration LOCAL_RESTART_DELAY = Duration.ofSeconds(5);
 
     private final PrintStream console;
+    private final Configuration settings;
 
     /** @param console where the end-of-run summary goes (stderr; stdout is for Airbyte messages) */
     public WriteCommand(PrintStream console) {
+        this(console, flinkConfiguration());
+    }
+
+    /**
+     * @param settings the Flink configuration the run starts from, as a cluster's config (or
+     *     {@code $FLINK_CONF_DIR/config.yaml} in a local run) gives it
+     */
+    public WriteCommand(PrintStream console, Configuration settings) {
         this.console = console;
+        this.settings = settings;
     }
 
     public JobExecutionResult run(WriteOptions options) throws Exception {
-        DestinationConfig config = DestinationConfig.fromFile(options.config());
+        return run(options.plan());
+    }
+
+    public JobExecutionResult run(WritePlan plan) throws Exception {
+        DestinationConfig config = plan.config();
         if (!config.unknownKeys().isEmpty()) {
             LOG.warn("config: ignoring unknown keys {}", config.unknownKeys());
         }
-        ConfiguredCatalog catalog = ConfiguredCatalog.fromFile(options.catalog());
-        SupportedSyncModes.check(catalog);
-        StreamRoutes routes = StreamRoutes.forCatalog(catalog);
-        warnAboutSkippedFiles(options.inputs());
+        warnAboutSkippedFiles(plan.inputs());
 
-        Configuration localSettings = localRunSettings();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(localSettings);
+        StreamExecutionEnvironment env = environment();
         boolean local = env instanceof LocalStreamEnvironment;
-        if (local) {
-            // A cluster loads file system plugins (s3://, gs://, ...) itself; a MiniCluster does not.
-            FileSystem.initialize(localSettings, PluginUtils.createPluginManagerFromRootFolder(localSettings));
-        }
-        if (options.readsStdin() && !local) {
+        if (plan.readsStdin() && !local) {
             throw new SetupException("reading standard input works only in local runs; give --input on a cluster");
         }
-        // Standard input and sockets cannot replay what was read: restarting would skip lines.
-        configureEnvironment(env, options.checkpointInterval(), options.readsStdin() || options.socket() != null);
-        String deadLetterDirectory = deadLetterDirectory(options, config, routes, local);
+        for (String warning : PinnedRuntime.apply(env, plan.checkpointInterval(), plan.cannotReplay(), local)) {
+            console.println("airbyte-kinesis: warning: " + warning);
+        }
+        if (!local && plan.stateOut() != null && !StateOutTarget.isDirectory(plan.stateOut())) {
+            LOG.warn("--state-out {} is a local file of whichever TaskManager runs the STATE releaser; on a cluster"
+                    + " give a directory on a shared file system (s3://bucket/prefix/)", plan.stateOut());
+        }
+        String deadLetterDirectory = deadLetterDirectory(plan, local);
 
         KinesisConnection connection = KinesisConnection.fromConfig(config);
-        LOG.info("Writing {} catalog streams to {}", routes.kinesisStreams().size(), connection);
-        Map<String, DestinationSyncMode> modes = syncModeByKinesisStream(catalog, routes);
-        config.deadLetterStream().ifPresent(stream -> modes.putIfAbsent(stream, DestinationSyncMode.APPEND));
+        LOG.info("Writing {} catalog streams to {}", plan.routes().kinesisStreams().size(), connection);
+        OverwriteStreams overwrite = provisionStreams(plan, connection);
+
+        if (plan.readsStdin() && System.console() != null) {
+            console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
+        }
+        DataStream<InputLine> lines = inputLines(env, plan, overwrite, local);
+        definePipeline(lines, plan, connection, deadLetterDirectory);
+
+        JobExecutionResult result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
+        printSummary(result, plan.routes(), local, config.deadLetterStream().orElse(deadLetterDirectory));
+        return result;
+    }
+
+    /**
+     * The provisioning step, before the job is submitted: every {@code append} stream and the
+     * dead-letter stream exists (created when missing), is ACTIVE and writable. {@code overwrite}
+     * streams are not touched here: {@code main()} runs again on every restore, so deleting them
+     * here would delete records of the sync written before its snapshot. The returned work
+     * replaces them when the job starts afresh, and only then ({@link SyncStartSource}).
+     */
+    private static OverwriteStreams provisionStreams(WritePlan plan, KinesisConnection connection) {
+        List<String> kept = new ArrayList<>();
+        List<String> overwritten = new ArrayList<>();
+        for (Map.Entry<String, DestinationSyncMode> stream : plan.syncModes().entrySet()) {
+            (stream.getValue() == DestinationSyncMode.OVERWRITE ? overwritten : kept).add(stream.getKey());
+        }
+        StreamCreationConfig creation = plan.config().streamCreation();
         try (KinesisClient client = KinesisClients.create(connection)) {
             new StreamProvisioner(client, connection.where(), StreamProvisioner.DEFAULT_READY_TIMEOUT)
-                    .prepare(modes, config.streamCreation());
+                    .ensureActive(kept, creation);
         } catch (SetupException e) {
             throw new SetupException(connection.redact(e.getMessage()));
         }
+        return new OverwriteStreams(connection, overwritten, creation, StreamProvisioner.DEFAULT_READY_TIMEOUT);
+    }
 
-        if (options.readsStdin() && System.console() != null) {
-            console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
-        }
-        List<String> inputs = options.readsStdin() ? List.of(WriteOptions.STDIN) : options.inputs();
+    /** The input, from the source of the plan, wrapped so that the sync's start runs once ({@link SyncStartSource}). */
+    private static DataStream<InputLine> inputLines(
+            StreamExecutionEnvironment env, WritePlan plan, OverwriteStreams overwrite, boolean local) {
         String runId = UUID.randomUUID().toString();
-        DataStream<InputLine> lines;
-        if (options.socket() != null) {
-            if (!local) {
-                LOG.warn("Reading {} on a cluster: a socket cannot replay lines, so configure no restarts"
-                        + " and resume the Airbyte source from the last STATE instead", options.socket());
-            }
-            lines = env.fromSource(SocketLineSource.of(options.socket(), options.bounded(), runId),
-                            WatermarkStrategy.noWatermarks(), "Airbyte messages")
-                    .setParallelism(1)
-                    .uid(AirbyteKinesisJob.SOURCE_UID);
-        } else {
-            lines = env.fromSource(options.watchInterval() != null
-                                    ? InputFiles.watchingSource(inputs, runId, options.watchInterval())
-                                    : InputFiles.boundedSource(inputs, runId),
-                            WatermarkStrategy.noWatermarks(), "Airbyte messages")
-                    .uid(AirbyteKinesisJob.SOURCE_UID);
+        if (plan.socket() != null) {
+            return fromSource(env, SocketLineSource.of(plan.socket(), plan.bounded(), runId), overwrite)
+                    .setParallelism(1);
         }
+        List<String> inputs = plan.readsStdin() ? List.of(WritePlan.STDIN) : plan.inputs();
+        return plan.watchInterval() != null
+                ? fromSource(env, InputFiles.watchingSource(inputs, runId, plan.watchInterval()), overwrite)
+                : fromSource(env, InputFiles.boundedSource(inputs, runId), overwrite);
+    }
+
+    private static <SplitT extends SourceSplit, EnumChkT> DataStreamSource<InputLine> fromSource(
+            StreamExecutionEnvironment env, Source<InputLine, SplitT, EnumChkT> source, SyncStartSource.SyncStart start) {
+        DataStreamSource<InputLine> lines = env.fromSource(new SyncStartSource<>(source, start),
+                WatermarkStrategy.noWatermarks(), "Airbyte messages");
+        lines.uid(AirbyteKinesisJob.SOURCE_UID);
+        return lines;
+    }
+
+    /** The pipeline: the real Kinesis sinks, dead-letter output and STATE output around the workflow. */
+    private static void definePipeline(
+            DataStream<InputLine> lines, WritePlan plan, KinesisConnection connection, String deadLetterDirectory) {
+        DestinationConfig config = plan.config();
         KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes());
-        String stateOut = options.stateOut() == null ? null : options.stateOut().toString();
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
                 .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forStream(stream), config.maxRecordSizeBytes()))
                 .orElseGet(() -> deadLetterDirectory == null
                         ? DeadLetterOutputs.none()
                         : DeadLetterOutputs.directory(deadLetterDirectory));
-        EnvelopeSettings settings = EnvelopeSettings.of(config);
+        EnvelopeSettings envelopeSettings = EnvelopeSettings.of(config);
         if (deadLetterDirectory == null && config.deadLetterStream().isEmpty()) {
-            settings = settings.withBadInputPolicy(BadInputPolicy.FAIL);
+            envelopeSettings = envelopeSettings.withBadInputPolicy(BadInputPolicy.FAIL);
         }
-        AirbyteKinesisJob.defineWorkflow(lines, routes, settings, sinks::forStream,
-                new ConsoleStateOutput(stateOut), deadLetters);
-
-        JobExecutionResult result = env.execute("airbyte-kinesis write (" + routes.kinesisStreams().size() + " streams)");
-        printSummary(result, routes, local, config.deadLetterStream().orElse(deadLetterDirectory));
-        return result;
+        AirbyteKinesisJob.defineWorkflow(lines, plan.routes(), envelopeSettings, sinks::forStream,
+                new ConsoleStateOutput(plan.stateOut()), deadLetters, plan.afterRead());
     }
 
     /**
-     * The configuration of a local MiniCluster: Flink's {@code config.yaml} from
-     * {@code $FLINK_CONF_DIR} when set (file system credentials, state backend, ...), plus the
-     * run-summary metric reporter. A cluster uses its own configuration instead.
+     * A local MiniCluster reads Flink's {@code config.yaml} from {@code $FLINK_CONF_DIR} when set
+     * (file system credentials, state backend, ...) and loads the file system plugins a cluster
+     * would have loaded itself; it also gets the run-summary metric reporter. A cluster uses its
+     * own configuration.
      */
-    private static Configuration localRunSettings() {
-        String confDir = System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR);
-        Configuration settings = confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
-        settings.setString("metrics.reporter." + RunSummaryReporter.NAME + ".factory.class",
+    private StreamExecutionEnvironment environment() {
+        Configuration local = new Configuration(settings);
+        local.setString("metrics.reporter." + RunSummaryReporter.NAME + ".factory.class",
                 RunSummaryReporter.Factory.class.getName());
-        return settings;
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
+        if (env instanceof LocalStreamEnvironment) {
+            FileSystem.initialize(local, PluginUtils.createPluginManagerFromRootFolder(local));
+        }
+        return env;
+    }
+
+    /** Flink's {@code config.yaml} from {@code $FLINK_CONF_DIR}, or an empty configuration. */
+    private static Configuration flinkConfiguration() {
+        String confDir = System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR);
+        return confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
     }
 
     /**
@@ -166,19 +212,13 @@ public final class WriteCommand {
      * cluster there is no default (it must be a path every TaskManager can reach): without one,
      * bad input stops the job, as with {@code onBadInput: fail}. Null when there is no directory.
      */
-    private static String deadLetterDirectory(WriteOptions options, DestinationConfig config, StreamRoutes routes, boolean local) {
+    private static String deadLetterDirectory(WritePlan plan, boolean local) {
+        DestinationConfig config = plan.config();
         if (config.deadLetterStream().isPresent()) {
-            if (routes.kinesisStreams().containsValue(config.deadLetterStream().get())) {
-                throw new SetupException("config: deadLetterStream " + config.deadLetterStream().get()
-                        + " is also the Kinesis stream of a catalog stream; dead letters need a stream of their own");
-            }
-            if (options.deadLetterDirectory() != null) {
-                throw new SetupException("give either --dead-letter or deadLetterStream in the config, not both");
-            }
             return null;
         }
-        if (options.deadLetterDirectory() != null) {
-            return options.deadLetterDirectory();
+        if (plan.deadLetterDirectory() != null) {
+            return plan.deadLetterDirectory();
         }
         if (config.badInputPolicy() == BadInputPolicy.FAIL) {
             return null; // bad input stops the run: nothing is ever dead-lettered
@@ -189,42 +229,6 @@ public final class WriteCommand {
             return null;
         }
         return Path.of(DEFAULT_DEAD_LETTER_DIRECTORY).toAbsolutePath().toUri().toString();
-    }
-
-    private static Map<String, DestinationSyncMode> syncModeByKinesisStream(ConfiguredCatalog catalog, StreamRoutes routes) {
-        Map<String, DestinationSyncMode> modes = new LinkedHashMap<>();
-        for (CatalogStream stream : catalog.streams()) {
-            modes.put(routes.kinesisStreams().get(stream.descriptor()), stream.syncMode());
-        }
-        return modes;
-    }
-
-    /**
-     * Checkpoints are on by default (a cluster's own interval wins) with aligned barriers: a
-     * STATE is released when the checkpoint after it completes, which is only right if that
-     * checkpoint holds everything that came before it on every channel. Delivery stays
-     * at-least-once (the Kinesis sink is). Restart settings are set here only for local runs, a
-     * cluster brings its own; input that cannot be read twice (stdin, a socket) gets no restarts.
-     */
-    static void configureEnvironment(StreamExecutionEnvironment env, Duration checkpointInterval, boolean cannotReplay) {
-        if (checkpointInterval != null) {
-            env.enableCheckpointing(checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        } else if (!env.getCheckpointConfig().isCheckpointingEnabled()) {
-            env.enableCheckpointing(DEFAULT_CHECKPOINT_INTERVAL.toMillis(), CheckpointingMode.EXACTLY_ONCE);
-        }
-        env.getCheckpointConfig().setCheckpointingConsistencyMode(CheckpointingMode.EXACTLY_ONCE);
-        env.getCheckpointConfig().enableUnalignedCheckpoints(false);
-        if (env instanceof LocalStreamEnvironment) {
-            Configuration restarts = new Configuration();
-            if (cannotReplay) {
-                restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
-            } else {
-                restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-                restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, LOCAL_RESTART_ATTEMPTS);
-                restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, LOCAL_RESTART_DELAY);
-            }
-            env.configure(restarts);
-        }
     }
 
     private void printSummary(JobExecutionResult result, StreamRoutes routes, boolean local, String deadLetterTarget) {

@@ -7,35 +7,40 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
+import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.config.Locations;
+import org.airbytekinesis.flink.source.AfterRead;
 import org.airbytekinesis.flink.source.SocketEndpoint;
+import org.airbytekinesis.flink.state.StateOutTarget;
 
 /**
- * The {@code write} command's arguments:
- * {@code write --config FILE --catalog FILE [--input PATH ...] [--state-out FILE] [--checkpoint-interval DURATION]}.
- * Without {@code --input}, the messages are read from standard input, as the Airbyte platform
- * pipes them.
+ * The {@code write} command's arguments, parsed and checked as given:
+ * {@code write --config FILE --catalog FILE [--input PATH ...] [--state-out FILE|DIR] ...}.
+ * {@link #plan()} reads the config and catalog they name. Without {@code --input}, the messages
+ * are read from standard input, as the Airbyte platform pipes them.
  */
 public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
             + " [--input PATH ... | --input tcp://HOST:PORT [--bounded]] [--watch [--watch-interval 10s]]"
-            + " [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s]";
-
-    static final Duration DEFAULT_WATCH_INTERVAL = Duration.ofSeconds(10);
+            + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/|URI] [--dead-letter DIR]"
+            + " [--checkpoint-interval 10s]";
 
     /** What the source reads when no {@code --input} is given. */
-    public static final String STDIN = "/dev/stdin";
+    public static final String STDIN = WritePlan.STDIN;
 
     private final Path config;
     private final Path catalog;
     private final List<String> inputs;
     private final Duration checkpointInterval;
-    private final Path stateOut;
+    private final String stateOut;
     private final String deadLetterDirectory;
     private final Duration watchInterval;
     private final boolean bounded;
+    private final AfterRead afterRead;
 
-    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, Path stateOut,
-            String deadLetterDirectory, Duration watchInterval, boolean bounded) {
+    private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, String stateOut,
+            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
@@ -44,6 +49,7 @@ public final class WriteOptions {
         this.deadLetterDirectory = deadLetterDirectory;
         this.watchInterval = watchInterval;
         this.bounded = bounded;
+        this.afterRead = afterRead;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -52,11 +58,12 @@ public final class WriteOptions {
         Path catalog = null;
         List<String> inputs = new ArrayList<>();
         Duration checkpointInterval = null;
-        Path stateOut = null;
+        String stateOut = null;
         String deadLetter = null;
         boolean watch = false;
         Duration watchInterval = null;
         boolean bounded = false;
+        String afterRead = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -70,7 +77,7 @@ public final class WriteOptions {
                     inputs.add(value(args, ++i, arg));
                     break;
                 case "--state-out":
-                    stateOut = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                    stateOut = value(args, ++i, arg);
                     break;
                 case "--dead-letter":
                     deadLetter = value(args, ++i, arg);
@@ -87,6 +94,9 @@ public final class WriteOptions {
                 case "--checkpoint-interval":
                     checkpointInterval = parseDuration(value(args, ++i, arg), arg);
                     break;
+                case "--after-read":
+                    afterRead = value(args, ++i, arg);
+                    break;
                 default:
                     throw new SetupException("unknown argument " + arg + "; " + USAGE);
             }
@@ -102,9 +112,6 @@ public final class WriteOptions {
         List<String> resolvedInputs = new ArrayList<>();
         for (String input : inputs) {
             resolvedInputs.add(resolveInput(input));
-        }
-        if (stateOut != null && (stateOut.getParent() == null || !Files.isDirectory(stateOut.getParent()))) {
-            throw new SetupException("--state-out " + stateOut + ": its directory does not exist");
         }
         if (watchInterval != null && !watch) {
             throw new SetupException("--watch-interval needs --watch; " + USAGE);
@@ -124,9 +131,24 @@ public final class WriteOptions {
         } else if (bounded) {
             throw new SetupException("--bounded is for --input tcp://HOST:PORT (files are always read to their end); " + USAGE);
         }
-        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval, stateOut,
+        return new WriteOptions(config, catalog, resolvedInputs, checkpointInterval,
+                stateOut == null ? null : StateOutTarget.resolve(stateOut, "--state-out"),
                 deadLetter == null ? null : resolveDirectory(deadLetter),
-                watch ? (watchInterval == null ? DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded);
+                watch ? (watchInterval == null ? WritePlan.DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded,
+                afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, "--after-read", resolvedInputs));
+    }
+
+    /** Reads the config and the catalog and puts the run together. */
+    public WritePlan plan() {
+        return WritePlan.builder(DestinationConfig.fromFile(config), ConfiguredCatalog.fromFile(catalog))
+                .inputs(inputs)
+                .bounded(bounded)
+                .watchInterval(watchInterval)
+                .afterRead(afterRead)
+                .stateOut(stateOut)
+                .deadLetterDirectory(deadLetterDirectory)
+                .checkpointInterval(checkpointInterval)
+                .build();
     }
 
     private static String value(List<String> args, int index, String option) {
@@ -147,26 +169,20 @@ public final class WriteOptions {
      * an empty run. A URI with a scheme (s3://, hdfs://) is left to Flink's file systems.
      */
     private static String resolveInput(String input) {
-        if (input.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !input.startsWith("file://")) {
-            return input;
-        }
-        Path path = Path.of(input.startsWith("file://") ? input.substring("file://".length()) : input);
-        if (!Files.exists(path)) {
+        java.nio.file.Path local = SocketEndpoint.isSocketUri(input) ? null : Locations.localPath(input);
+        if (local != null && !Files.exists(local)) {
             throw new SetupException("--input " + input + ": no such file or directory");
         }
-        return path.toAbsolutePath().normalize().toUri().toString();
+        return local == null ? input : Locations.resolve(input);
     }
 
     /** A local directory is made absolute; a URI with a scheme is left to Flink's file systems. */
     private static String resolveDirectory(String directory) {
-        if (directory.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !directory.startsWith("file://")) {
-            return directory;
-        }
-        Path path = Path.of(directory.startsWith("file://") ? directory.substring("file://".length()) : directory);
-        if (Files.exists(path) && !Files.isDirectory(path)) {
+        java.nio.file.Path local = Locations.localPath(directory);
+        if (local != null && Files.exists(local) && !Files.isDirectory(local)) {
             throw new SetupException("--dead-letter " + directory + ": not a directory");
         }
-        return path.toAbsolutePath().normalize().toUri().toString();
+        return Locations.resolve(directory);
     }
 
     /** {@code 500ms}, {@code 10s}, {@code 2min}, or plain milliseconds. */
@@ -205,39 +221,5 @@ public final class WriteOptions {
     /** Absolute file URIs for local paths, as given for other file systems; empty for stdin. */
     public List<String> inputs() {
         return inputs;
-    }
-
-    public boolean readsStdin() {
-        return inputs.isEmpty();
-    }
-
-    /** How often watched inputs are listed for new files; null when not watching (bounded input). */
-    public Duration watchInterval() {
-        return watchInterval;
-    }
-
-    /** The socket to read from ({@code --input tcp://HOST:PORT}), or null. */
-    public SocketEndpoint socket() {
-        return inputs.size() == 1 && SocketEndpoint.isSocketUri(inputs.get(0)) ? SocketEndpoint.parse(inputs.get(0)) : null;
-    }
-
-    /** With a socket: end when the server closes the stream, instead of reconnecting. */
-    public boolean bounded() {
-        return bounded;
-    }
-
-    /** The dead-letter directory (a URI) given with {@code --dead-letter}, or null. */
-    public String deadLetterDirectory() {
-        return deadLetterDirectory;
-    }
-
-    /** A file to append released STATE messages to, or null. */
-    public Path stateOut() {
-        return stateOut;
-    }
-
-    /** Null when not given. */
-    public Duration checkpointInterval() {
-        return checkpointInterval;
     }
 }

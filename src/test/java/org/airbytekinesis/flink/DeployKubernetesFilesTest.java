@@ -191,7 +191,8 @@ class DeployKubernetesFilesTest {
         for (JsonNode deployment : allFlinkDeployments()) {
             List<String> args = args(deployment);
             assertEquals("write", args.get(0));
-            List<String> uris = new ArrayList<>(List.of(valueOf(args, "--input"), valueOf(args, "--dead-letter")));
+            List<String> uris = new ArrayList<>(List.of(valueOf(args, "--input"), valueOf(args, "--dead-letter"),
+                    valueOf(args, "--state-out")));
             assertTrue(uris.stream().allMatch(u -> u.startsWith("s3a://")), uris + ": the Hadoop S3 file system (FileSink)");
             for (Map.Entry<String, JsonNode> entry : deployment.path("spec").path("flinkConfiguration").properties()) {
                 if (entry.getValue().asText().matches("^s3[a-z]?://.*")) {
@@ -215,9 +216,12 @@ class DeployKubernetesFilesTest {
     }
 
     @Test
-    void stateOutIsInADirectoryOfTheImage() {
+    void stateOutIsADirectoryOnS3ThatOutlivesThePods() {
         for (JsonNode deployment : allFlinkDeployments()) {
-            assertEquals("/opt/flink/log", parent(valueOf(args(deployment), "--state-out")));
+            String stateOut = valueOf(args(deployment), "--state-out");
+            assertTrue(stateOut.startsWith("s3a://") && stateOut.endsWith("/"), stateOut);
+            assertTrue(org.airbytekinesis.flink.state.StateOutTarget.isDirectory(
+                    org.airbytekinesis.flink.state.StateOutTarget.resolve(stateOut, "--state-out")), stateOut);
         }
     }
 

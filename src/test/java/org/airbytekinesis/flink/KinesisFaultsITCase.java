@@ -556,8 +556,10 @@ class KinesisFaultsITCase {
         }
 
         @Override
-        public void write(StateMessage state) {
-            RELEASED.get(key).add(new Released(state.lineNumber, new String(state.json, StandardCharsets.UTF_8)));
+        public void release(long checkpointId, List<StateMessage> states) {
+            for (StateMessage state : states) {
+                RELEASED.get(key).add(new Released(state.lineNumber, new String(state.json, StandardCharsets.UTF_8)));
+            }
         }
 
         @Override

@@ -414,9 +414,11 @@ class RecoveryITCase {
         }
 
         @Override
-        public void write(StateMessage state) throws IOException {
-            RELEASED.add(state.lineNumber + "@" + jobId.substring(0, 8));
-            printer.write(state);
+        public void release(long checkpointId, List<StateMessage> states) throws IOException {
+            for (StateMessage state : states) {
+                RELEASED.add(state.lineNumber + "@" + jobId.substring(0, 8));
+            }
+            printer.release(checkpointId, states);
         }
 
         @Override

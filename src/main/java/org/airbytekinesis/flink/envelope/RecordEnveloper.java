@@ -21,14 +21,7 @@ import org.airbytekinesis.flink.state.DestinationStats;
 import org.airbytekinesis.flink.state.StateMessage;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.java.tuple.Tuple3;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -45,10 +38,14 @@ import org.slf4j.LoggerFactory;
  * output with its reason, or, with {@code onBadInput: fail}, stops the job naming file and line.
  * Every line is counted once: lines = records + dead letters + skipped.
  *
- * <p>The record counts since the last STATE are checkpointed with the input position, so a
- * restored job counts on from where the checkpoint left off.
+ * <p>The record counts since the last STATE are kept per input and are not part of this
+ * operator's state: after a restore the file reader replays the lines before its restored
+ * position ({@link InputLine#REPLAYED}), which are counted here exactly as the first time and
+ * sent nowhere. So the counts follow the input they count, whatever parallelism the job is
+ * restored with. An input's counts are dropped at its end ({@link InputLine#END_OF_FILE}),
+ * whose marker goes on to the STATE releaser.
  */
-public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope> implements CheckpointedFunction {
+public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RecordEnveloper.class);
 
@@ -94,7 +91,6 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     private transient byte[] lastSourceIdBytes;
     /** Records since the last state, per input: per Kinesis stream, and in all under {@link #ALL_STREAMS}. */
     private transient Map<String, Map<String, Long>> sinceLastState;
-    private transient ListState<Tuple3<String, String, Long>> checkpointedCounts;
 
     public RecordEnveloper(StreamRoutes routes, EnvelopeSettings settings) {
         this.routes = routes;
@@ -102,30 +98,11 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     }
 
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
-        checkpointedCounts = context.getOperatorStateStore().getListState(new ListStateDescriptor<>(
-                "records-since-last-state", Types.TUPLE(Types.STRING, Types.STRING, Types.LONG)));
-        sinceLastState = new HashMap<>();
-        for (Tuple3<String, String, Long> count : checkpointedCounts.get()) {
-            sinceLastState.computeIfAbsent(count.f0, s -> new HashMap<>()).merge(count.f1, count.f2, Long::sum);
-        }
-    }
-
-    @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        checkpointedCounts.clear();
-        for (Map.Entry<String, Map<String, Long>> source : sinceLastState.entrySet()) {
-            for (Map.Entry<String, Long> count : source.getValue().entrySet()) {
-                checkpointedCounts.add(Tuple3.of(source.getKey(), count.getKey(), count.getValue()));
-            }
-        }
-    }
-
-    @Override
     public void open(OpenContext openContext) throws NoSuchAlgorithmException {
         scanner = new AirbyteMessageScanner();
         writer = new EnvelopeWriter(settings.dataFormat());
         md5 = MessageDigest.getInstance("MD5");
+        sinceLastState = new HashMap<>();
         counters = new HashMap<>();
         lines = counter(LINES_ACCUMULATOR);
         records = counter(RECORDS_ACCUMULATOR);
@@ -138,6 +115,16 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
 
     @Override
     public void processElement(InputLine line, Context ctx, Collector<KinesisEnvelope> out) {
+        if (line.kind == InputLine.END_OF_FILE) {
+            sinceLastState.remove(line.sourceId);
+            ctx.output(STATES, StateMessage.inputCompleted(line.source, line.lineNumber,
+                    new String(line.bytes, StandardCharsets.UTF_8)));
+            return;
+        }
+        if (line.kind == InputLine.REPLAYED) {
+            recount(line);
+            return;
+        }
         lines.add(1);
         ScannedMessage message;
         try {
@@ -158,6 +145,45 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
     }
 
+    /**
+     * A line read again after a restore: its record, or its STATE, moves the counts as the first
+     * time; nothing is sent, dead-lettered or counted in the metrics (that was done before).
+     */
+    private void recount(InputLine line) {
+        ScannedMessage message;
+        try {
+            message = scanner.scan(line.bytes, line.bytes.length);
+        } catch (MalformedMessageException e) {
+            return;
+        }
+        if (message.isRecord()) {
+            String kinesisStream = routes.kinesisStreamFor(message.namespace(), message.stream());
+            if (kinesisStream != null && !tooLarge(line, message)) {
+                countRecord(line, kinesisStream);
+            }
+        } else if (message.isState()) {
+            stateWithStats(line, message);
+        }
+    }
+
+    /** Whether the record's envelope would be over the limit (its size does not depend on the id chosen). */
+    private boolean tooLarge(InputLine line, ScannedMessage message) {
+        String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
+        return writer.write(id, emittedAt(message), line.bytes, message.dataStart(), message.dataEnd()).length
+                + id.length() > settings.maxRecordSizeBytes();
+    }
+
+    private void countRecord(InputLine line, String kinesisStream) {
+        Map<String, Long> counts = countsOf(line);
+        counts.merge(kinesisStream, 1L, Long::sum);
+        counts.merge(ALL_STREAMS, 1L, Long::sum);
+    }
+
+    /** The protocol requires emitted_at; a record without one gets the time it was read. */
+    private static String emittedAt(ScannedMessage message) {
+        return message.emittedAt() != null ? message.emittedAt() : Long.toString(System.currentTimeMillis());
+    }
+
     private void envelope(InputLine line, ScannedMessage message, Context ctx, Collector<KinesisEnvelope> out) {
         String kinesisStream = routes.kinesisStreamFor(message.namespace(), message.stream());
         if (kinesisStream == null) {
@@ -166,11 +192,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             return;
         }
         String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
-        // The protocol requires emitted_at; a record without one gets the time it was read.
-        String emittedAt = message.emittedAt() != null
-                ? message.emittedAt()
-                : Long.toString(System.currentTimeMillis());
-        byte[] payload = writer.write(id, emittedAt, line.bytes, message.dataStart(), message.dataEnd());
+        byte[] payload = writer.write(id, emittedAt(message), line.bytes, message.dataStart(), message.dataEnd());
         // Kinesis counts the partition key into the record size.
         if (payload.length + id.length() > settings.maxRecordSizeBytes()) {
             reject(line, DeadLetterReason.RECORD_TOO_LARGE, "the envelope of this record is " + payload.length
@@ -180,9 +202,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
         records.add(1);
         recordsByStream.get(kinesisStream).add(1);
-        Map<String, Long> counts = countsOf(line);
-        counts.merge(kinesisStream, 1L, Long::sum);
-        counts.merge(ALL_STREAMS, 1L, Long::sum);
+        countRecord(line, kinesisStream);
         out.collect(new KinesisEnvelope(kinesisStream, id, payload));
     }
 

@@ -12,10 +12,9 @@ import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileSystems;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,13 +28,17 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.airbytekinesis.flink.SetupException;
+import org.airbytekinesis.flink.WritePlan;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.config.Locations;
+import org.airbytekinesis.flink.source.AfterRead;
+import org.airbytekinesis.flink.state.StateOutTarget;
 import org.apache.flink.core.fs.FSDataInputStream;
 
 /**
  * The job's settings as the property groups of Amazon Managed Service for Apache Flink, turned
- * into what the {@code write} command takes: a config file, a catalog file and its arguments.
+ * into the {@link WritePlan} the {@code write} command runs, directly (no files in between).
  *
  * <table>
  *   <caption>Property groups</caption>
@@ -48,7 +51,9 @@ import org.apache.flink.core.fs.FSDataInputStream;
  *       JSON, or {@value #CATALOG_S3}: the URI of a file holding it (s3://, or any file system
  *       Flink has)</td></tr>
  *   <tr><td>{@value #INPUT}</td><td>{@value #INPUT_PATHS} (comma-separated paths or URIs),
- *       {@value #WATCH} (true/false), {@value #WATCH_INTERVAL}, {@value #DEAD_LETTER}</td></tr>
+ *       {@value #WATCH} (true/false), {@value #WATCH_INTERVAL}, {@value #AFTER_READ},
+ *       {@value #DEAD_LETTER}, {@value #STATE_OUT}: as the {@code write} options of the same
+ *       names</td></tr>
  * </table>
  *
  * <p>Every validation error names the group and the key. Values of secret keys (those the
@@ -66,6 +71,8 @@ public final class MsfApplicationProperties {
     public static final String WATCH = "watch";
     public static final String WATCH_INTERVAL = "watch.interval";
     public static final String DEAD_LETTER = "dead-letter";
+    public static final String STATE_OUT = "state-out";
+    public static final String AFTER_READ = "after-read";
 
     /** The local file format of the service's property groups (and of this job's local mode). */
     static final String PROPERTY_GROUP_ID = "PropertyGroupId";
@@ -86,18 +93,22 @@ public final class MsfApplicationProperties {
     private final JsonNode catalog;
     private final List<String> inputs;
     private final boolean watch;
-    private final String watchInterval;
+    private final Duration watchInterval;
+    private final AfterRead afterRead;
     private final String deadLetter;
+    private final String stateOut;
     private final List<String> warnings;
 
     private MsfApplicationProperties(ObjectNode destinationConfig, JsonNode catalog, List<String> inputs, boolean watch,
-            String watchInterval, String deadLetter, List<String> warnings) {
+            Duration watchInterval, AfterRead afterRead, String deadLetter, String stateOut, List<String> warnings) {
         this.destinationConfig = destinationConfig;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
         this.watch = watch;
         this.watchInterval = watchInterval;
+        this.afterRead = afterRead;
         this.deadLetter = deadLetter;
+        this.stateOut = stateOut;
         this.warnings = Collections.unmodifiableList(warnings);
     }
 
@@ -106,7 +117,7 @@ public final class MsfApplicationProperties {
         Map<String, Set<String>> keys = new LinkedHashMap<>();
         keys.put(DESTINATION_CONFIG, Collections.unmodifiableSet(new TreeSet<>(DestinationConfig.knownKeys())));
         keys.put(CATALOG, Set.of(CATALOG_JSON, CATALOG_S3));
-        keys.put(INPUT, Set.of(INPUT_PATHS, WATCH, WATCH_INTERVAL, DEAD_LETTER));
+        keys.put(INPUT, Set.of(INPUT_PATHS, WATCH, WATCH_INTERVAL, DEAD_LETTER, STATE_OUT, AFTER_READ));
         return Collections.unmodifiableMap(keys);
     }
 
@@ -133,9 +144,10 @@ public final class MsfApplicationProperties {
 
         List<String> inputs = inputs(input);
         boolean watch = parseBoolean(input, WATCH);
-        String watchInterval = value(input, WATCH_INTERVAL);
-        if (watchInterval != null) {
-            checkDuration(watchInterval);
+        String watchIntervalText = value(input, WATCH_INTERVAL);
+        Duration watchInterval = null;
+        if (watchIntervalText != null) {
+            watchInterval = duration(watchIntervalText);
             if (!watch) {
                 throw new SetupException(INPUT + ": " + WATCH_INTERVAL + " needs " + WATCH + "=true");
             }
@@ -148,7 +160,13 @@ public final class MsfApplicationProperties {
                         + DestinationConfig.DEAD_LETTER_STREAM + " are both set; dead letters go to one of them");
             }
         }
-        return new MsfApplicationProperties(config, catalog, inputs, watch, watchInterval, deadLetter, warnings);
+        String stateOut = value(input, STATE_OUT);
+        String afterRead = value(input, AFTER_READ);
+        return new MsfApplicationProperties(config, catalog, inputs, watch, watchInterval,
+                afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, INPUT + ": " + AFTER_READ, resolved(inputs)),
+                deadLetter,
+                stateOut == null ? null : StateOutTarget.resolve(stateOut, INPUT + ": " + STATE_OUT),
+                warnings);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -286,7 +304,7 @@ public final class MsfApplicationProperties {
                     + " (s3://bucket/prefix/); the service has no standard input");
         }
         for (String input : inputs) {
-            Path local = localPath(input);
+            Path local = Locations.localPath(input);
             if (local != null && !Files.exists(local)) {
                 throw new SetupException(INPUT + ": " + INPUT_PATHS + " " + input + ": no such file or directory");
             }
@@ -295,38 +313,37 @@ public final class MsfApplicationProperties {
     }
 
     private static void checkDeadLetterDirectory(String directory) {
-        Path local = localPath(directory);
+        Path local = Locations.localPath(directory);
         if (local != null && Files.exists(local) && !Files.isDirectory(local)) {
             throw new SetupException(INPUT + ": " + DEAD_LETTER + " " + directory + ": not a directory");
         }
     }
 
-    /** Null for a URI of another file system (s3://, ...). */
-    private static Path localPath(String pathOrUri) {
-        if (pathOrUri.startsWith("file://")) {
-            return Path.of(pathOrUri.substring("file://".length()));
+    private static List<String> resolved(List<String> inputs) {
+        List<String> resolved = new ArrayList<>();
+        for (String input : inputs) {
+            resolved.add(Locations.resolve(input));
         }
-        return URI_WITH_SCHEME.matcher(pathOrUri).matches() ? null : Path.of(pathOrUri);
+        return resolved;
     }
 
     /** The forms {@code write --watch-interval} takes: 500ms, 10s, 2min (or 2m), plain milliseconds. */
-    private static void checkDuration(String text) {
+    private static Duration duration(String text) {
         Matcher matcher = DURATION.matcher(text.trim().toLowerCase(Locale.ROOT));
-        boolean valid = matcher.matches();
-        if (valid) {
+        if (matcher.matches()) {
             try {
                 long amount = Long.parseLong(matcher.group(1));
                 String unit = matcher.group(2) == null ? "ms" : matcher.group(2);
                 long millis = unit.equals("ms") ? amount : unit.equals("s") ? amount * 1000 : amount * 60_000;
-                valid = millis >= 10;
+                if (millis >= 10) {
+                    return Duration.ofMillis(millis);
+                }
             } catch (NumberFormatException e) {
-                valid = false;
+                // not a duration: said below
             }
         }
-        if (!valid) {
-            throw new SetupException(INPUT + ": " + WATCH_INTERVAL
-                    + " must be a duration of at least 10ms such as 500ms, 10s or 2min, got \"" + text + "\"");
-        }
+        throw new SetupException(INPUT + ": " + WATCH_INTERVAL
+                + " must be a duration of at least 10ms such as 500ms, 10s or 2min, got \"" + text + "\"");
     }
 
     private static boolean parseBoolean(Properties group, String key) {
@@ -443,103 +460,15 @@ public final class MsfApplicationProperties {
     // ---------------------------------------------------------------------------------------------
     // What the write command takes
 
-    /**
-     * The arguments that follow {@code write}, for a config file and a catalog file written from
-     * these properties ({@link #writeRunFiles()}).
-     */
-    public List<String> writeArguments(Path configFile, Path catalogFile) {
-        List<String> args = new ArrayList<>(List.of("--config", configFile.toString(), "--catalog", catalogFile.toString()));
-        for (String input : inputs) {
-            args.add("--input");
-            args.add(input);
-        }
-        if (watch) {
-            args.add("--watch");
-            if (watchInterval != null) {
-                args.add("--watch-interval");
-                args.add(watchInterval);
-            }
-        }
-        if (deadLetter != null) {
-            args.add("--dead-letter");
-            args.add(deadLetter);
-        }
-        return args;
-    }
-
-    /**
-     * Writes the config and the catalog into a new temporary directory that only this user can
-     * read (0700, files 0600: the config can hold credentials). Close the result to delete them.
-     */
-    public RunFiles writeRunFiles() throws IOException {
-        return writeRunFiles(Path.of(System.getProperty("java.io.tmpdir")));
-    }
-
-    public RunFiles writeRunFiles(Path parent) throws IOException {
-        boolean posix = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
-        Path directory = posix
-                ? Files.createTempDirectory(parent, "airbyte-kinesis-msf-",
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))
-                : Files.createTempDirectory(parent, "airbyte-kinesis-msf-");
-        RunFiles files = new RunFiles(directory);
-        try {
-            writePrivate(files.config(), MAPPER.writeValueAsBytes(destinationConfig), posix);
-            writePrivate(files.catalog(), MAPPER.writeValueAsBytes(catalog), posix);
-        } catch (IOException | RuntimeException e) {
-            files.close();
-            throw e;
-        }
-        files.arguments = Collections.unmodifiableList(writeArguments(files.config(), files.catalog()));
-        return files;
-    }
-
-    private static void writePrivate(Path file, byte[] content, boolean posix) throws IOException {
-        if (posix) {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } else {
-            Files.createFile(file);
-            java.io.File plain = file.toFile();
-            boolean restricted = plain.setReadable(false, false) && plain.setReadable(true, true)
-                    && plain.setWritable(false, false) && plain.setWritable(true, true);
-            if (!restricted) {
-                throw new IOException("cannot make " + file + " readable by its owner only");
-            }
-        }
-        Files.write(file, content);
-    }
-
-    /** The config and catalog files of one run; {@link #close()} deletes them. */
-    public static final class RunFiles implements AutoCloseable {
-        private final Path directory;
-        private List<String> arguments = List.of();
-
-        private RunFiles(Path directory) {
-            this.directory = directory;
-        }
-
-        public Path directory() {
-            return directory;
-        }
-
-        public Path config() {
-            return directory.resolve("config.json");
-        }
-
-        public Path catalog() {
-            return directory.resolve("catalog.json");
-        }
-
-        /** The arguments that follow {@code write}. */
-        public List<String> arguments() {
-            return arguments;
-        }
-
-        @Override
-        public void close() throws IOException {
-            Files.deleteIfExists(config());
-            Files.deleteIfExists(catalog());
-            Files.deleteIfExists(directory);
-        }
+    /** The run these properties describe, as {@code write} would build it from the same options. */
+    public WritePlan plan() {
+        return WritePlan.builder(DestinationConfig.fromJson(destinationConfig), ConfiguredCatalog.fromJson(catalog))
+                .inputs(resolved(inputs))
+                .watchInterval(watch ? (watchInterval == null ? WritePlan.DEFAULT_WATCH_INTERVAL : watchInterval) : null)
+                .afterRead(afterRead)
+                .deadLetterDirectory(deadLetter == null ? null : Locations.resolve(deadLetter))
+                .stateOut(stateOut)
+                .build();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -563,13 +492,22 @@ public final class MsfApplicationProperties {
     }
 
     /** Null when not given. */
-    public String watchInterval() {
+    public Duration watchInterval() {
         return watchInterval;
     }
 
     /** Null when not given. */
     public String deadLetter() {
         return deadLetter;
+    }
+
+    /** A resolved {@link StateOutTarget}, or null when not given. */
+    public String stateOut() {
+        return stateOut;
+    }
+
+    public AfterRead afterRead() {
+        return afterRead;
     }
 
     /** Unknown groups and keys, ready to log (names only, never values). */

@@ -9,7 +9,6 @@ import java.util.Map;
 import java.util.Properties;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.WriteCommand;
-import org.airbytekinesis.flink.WriteOptions;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -24,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@code msf [--properties FILE.json]}: runs {@code write} from property groups (see
  * {@link MsfApplicationProperties}). On Amazon Managed Service for Apache Flink the job gets no
  * arguments and the groups come from {@link KinesisAnalyticsRuntime#getApplicationProperties()};
- * elsewhere from a local JSON file of the same groups. The config and catalog are written to
- * private temporary files and handed to {@link WriteCommand} as they are for a local run.
+ * elsewhere from a local JSON file of the same groups. They become the same {@link
+ * org.airbytekinesis.flink.WritePlan} the command line gives {@link WriteCommand}.
  */
 public final class MsfCommand {
     private static final Logger LOG = LoggerFactory.getLogger(MsfCommand.class);
@@ -83,9 +82,7 @@ public final class MsfCommand {
             LOG.warn(warning);
             console.println("airbyte-kinesis: warning: " + warning);
         }
-        try (MsfApplicationProperties.RunFiles files = properties.writeRunFiles()) {
-            new WriteCommand(console).run(WriteOptions.parse(files.arguments()));
-        }
+        new WriteCommand(console).run(properties.plan());
     }
 
     private static Map<String, Properties> serviceProperties() {

@@ -4,9 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import org.airbytekinesis.flink.SetupException;
-import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,10 +20,10 @@ import software.amazon.awssdk.services.kinesis.model.StreamMode;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
 
 /**
- * Makes sure every Kinesis stream the job writes to exists and is ACTIVE before the job starts:
+ * Makes sure every Kinesis stream the job writes to exists and is ACTIVE before records reach it:
  * the sink treats a missing stream as fatal, and for a moment after CreateStream the stream is
  * not writable. A missing stream is created with {@code shardCount} shards; an existing one is
- * used as it is, unless the catalog says to overwrite it.
+ * used as it is, unless an {@code overwrite} sync starts afresh ({@link #replace}).
  */
 public final class StreamProvisioner {
     private static final Logger LOG = LoggerFactory.getLogger(StreamProvisioner.class);
@@ -49,19 +47,22 @@ public final class StreamProvisioner {
     }
 
     /**
-     * Prepares every stream for its sync mode, then waits until all are ACTIVE: an {@code append}
-     * stream is created if missing; an {@code overwrite} stream is deleted if it exists (and
-     * waited for until it is gone), then created anew.
+     * Replaces streams for an {@code overwrite} sync: deletes each that exists (all deletions are
+     * asked for first, then awaited, so many streams take the time of one), then creates them anew
+     * and waits until they are ACTIVE and writable. Only the fresh start of a sync may call this
+     * (see {@link OverwriteStreams}): it throws away everything the streams hold.
      */
-    public void prepare(Map<String, DestinationSyncMode> modeByStream, StreamCreationConfig creation) {
-        for (Map.Entry<String, DestinationSyncMode> stream : modeByStream.entrySet()) {
-            if (stream.getValue() == DestinationSyncMode.OVERWRITE) {
-                deleteIfExists(stream.getKey());
-            } else if (stream.getValue() != DestinationSyncMode.APPEND) {
-                throw new IllegalArgumentException("sync mode " + stream.getValue() + " reached provisioning");
+    public void replace(Collection<String> streamNames, StreamCreationConfig creation) {
+        List<String> deleting = new ArrayList<>();
+        for (String stream : streamNames) {
+            if (requestDeletion(stream)) {
+                deleting.add(stream);
             }
         }
-        ensureActive(modeByStream.keySet(), creation);
+        for (String stream : deleting) {
+            awaitGone(stream);
+        }
+        ensureActive(streamNames, creation);
     }
 
     /** Creates what is missing as provisioned streams of {@code shardCount} shards; see below. */
@@ -122,21 +123,26 @@ public final class StreamProvisioner {
         }
     }
 
-    private void deleteIfExists(String stream) {
+    /** True when the stream existed and is being deleted now. */
+    private boolean requestDeletion(String stream) {
         StreamDescriptionSummary summary = describe(stream);
         if (summary == null) {
-            return;
+            return false;
         }
         LOG.info("Overwrite: deleting Kinesis stream {} to replace its content", stream);
         if (summary.streamStatus() != StreamStatus.DELETING) {
             try {
                 client.deleteStream(b -> b.streamName(stream).enforceConsumerDeletion(true));
             } catch (ResourceNotFoundException e) {
-                return;
+                return false;
             } catch (SdkException e) {
                 throw new SetupException("cannot delete Kinesis stream " + stream + " for overwrite: " + KinesisErrors.explain("DeleteStream", where, e), e);
             }
         }
+        return true;
+    }
+
+    private void awaitGone(String stream) {
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         while (describe(stream) != null) {
             if (System.nanoTime() > deadline) {

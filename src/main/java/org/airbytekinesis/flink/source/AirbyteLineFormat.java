@@ -14,12 +14,18 @@ import org.apache.flink.core.fs.Path;
 
 /**
  * Reads files of AirbyteMessage lines for Flink's {@code FileSource}: every line, byte-exact,
- * with the file's path and the line number, so errors can name both.
+ * with the file's path and the line number, so errors can name both, and after the last line an
+ * {@link InputLine#END_OF_FILE} marker (what is done with a file once it is durable hangs on it).
  *
  * <p>Files are not split: one reader reads a file from start to end, which keeps its lines in
- * order. The checkpointed position is the number of lines already emitted; a restored reader
- * reads the file again from the start and skips them, so line numbers stay exact. Compressed
- * files ({@code .gz}, {@code .bz2}, {@code .xz}, {@code .deflate}) are decompressed by suffix.
+ * order. The checkpointed position is the number of lines already emitted. A restored reader
+ * reads the file again from the start and emits the lines before that position as
+ * {@link InputLine#REPLAYED}: they are not sent again, but the record counts since the last STATE
+ * are recounted from them, so those counts live with the input itself and survive any
+ * rescaling. Once the end marker is emitted the position says so ({@value #READ_TO_END} as
+ * offset), and a restore does not open the file again: it may have been deleted or moved after
+ * the checkpoint. Compressed files ({@code .gz}, {@code .bz2}, {@code .xz}, {@code .deflate}) are
+ * decompressed by suffix.
  */
 public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSourceSplit> {
     private static final long serialVersionUID = 1L;
@@ -27,6 +33,8 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     private static final int MAX_LINES_PER_BATCH = 512;
     private static final long MAX_BYTES_PER_BATCH = 4L * 1024 * 1024;
+    /** The checkpointed offset of a file that was read to its end, end marker included. */
+    static final long READ_TO_END = Long.MAX_VALUE;
 
     private final String runId;
 
@@ -45,10 +53,12 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
 
     @Override
     public Reader<InputLine> restoreReader(Configuration config, FileSourceSplit split) throws IOException {
-        long linesToSkip = split.getReaderPosition()
-                .map(CheckpointedPosition::getRecordsAfterOffset)
-                .orElse(0L);
-        return new LineReader(split.path(), sourceId(split), linesToSkip);
+        CheckpointedPosition position = split.getReaderPosition().orElse(null);
+        if (position != null && position.getOffset() == READ_TO_END) {
+            return new ReadToEnd();
+        }
+        long linesToReplay = position == null ? 0 : position.getRecordsAfterOffset();
+        return new LineReader(split.path(), sourceId(split), linesToReplay);
     }
 
     @Override
@@ -91,13 +101,19 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
     private static final class LineReader implements BulkFormat.Reader<InputLine> {
         private final String source;
         private final String sourceId;
+        private final String fileUri;
         private final FSDataInputStream fileStream;
         private final LineSplitter lines;
+        /** Lines before this one were emitted before the restore: they are replayed, not sent. */
+        private final long replayUpTo;
         private long linesRead;
+        private boolean endMarkerEmitted;
 
-        LineReader(Path path, String sourceId, long linesToSkip) throws IOException {
+        LineReader(Path path, String sourceId, long replayUpTo) throws IOException {
             this.source = sourceName(path);
             this.sourceId = sourceId;
+            this.fileUri = path.toUri().toString();
+            this.replayUpTo = replayUpTo;
             this.fileStream = path.getFileSystem().open(path);
             try {
                 InputStream in = fileStream;
@@ -106,9 +122,6 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
                     in = inflater.create(in);
                 }
                 this.lines = new LineSplitter(in, READ_BUFFER_BYTES);
-                while (linesRead < linesToSkip && lines.nextLine() != null) {
-                    linesRead++;
-                }
             } catch (IOException | RuntimeException e) {
                 fileStream.close();
                 throw e;
@@ -127,15 +140,26 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
                 if (linesRead == 1) {
                     line = withoutUtf8ByteOrderMark(line);
                 }
-                batch[count++] = new InputLine(source, sourceId, linesRead, line);
+                InputLine read = new InputLine(source, sourceId, linesRead, line);
+                if (linesRead <= replayUpTo) {
+                    read.kind = InputLine.REPLAYED;
+                }
+                batch[count++] = read;
                 bytes += line.length;
             }
-            if (count == 0) {
+            ArrayResultIterator<InputLine> iterator = new ArrayResultIterator<>();
+            if (count > 0) {
+                // Positions count lines from the file's start; see restoreReader.
+                iterator.set(batch, count, CheckpointedPosition.NO_OFFSET, firstLine);
+                return iterator;
+            }
+            if (endMarkerEmitted) {
                 return null;
             }
-            ArrayResultIterator<InputLine> iterator = new ArrayResultIterator<>();
-            // Positions count lines from the file's start; see restoreReader.
-            iterator.set(batch, count, CheckpointedPosition.NO_OFFSET, firstLine);
+            endMarkerEmitted = true;
+            // Its position says "read to the end", with the number of lines.
+            iterator.set(new InputLine[] {InputLine.endOfFile(source, sourceId, linesRead, fileUri)}, 1, READ_TO_END,
+                    linesRead - 1);
             return iterator;
         }
 
@@ -143,5 +167,16 @@ public final class AirbyteLineFormat implements BulkFormat<InputLine, FileSource
         public void close() throws IOException {
             fileStream.close();
         }
+    }
+
+    /** A file restored after its end marker: nothing is left to read, and it is not opened. */
+    private static final class ReadToEnd implements BulkFormat.Reader<InputLine> {
+        @Override
+        public RecordIterator<InputLine> readBatch() {
+            return null;
+        }
+
+        @Override
+        public void close() {}
     }
 }

@@ -1,9 +1,11 @@
 package org.airbytekinesis.flink.state;
 
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import org.airbytekinesis.flink.source.AfterRead;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -15,7 +17,8 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
  * Holds each STATE message until every record before it is durable in Kinesis, then releases
- * it, in arrival order.
+ * it, in arrival order. The end of an input file is held the same way, and once released the
+ * file is deleted or moved as {@code --after-read} says ({@link AfterRead}).
  *
  * <p>A STATE that arrives before the barrier of checkpoint N is released when checkpoint N
  * completes: by then every sink has flushed everything that came before that barrier (the
@@ -28,6 +31,7 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     private static final long NOT_YET_COVERED = Long.MAX_VALUE;
 
     private final StateOutput output;
+    private final AfterRead afterRead;
 
     /** Pending states in arrival order, each with the checkpoint that covers it. */
     private transient Deque<Pending> pending;
@@ -40,7 +44,12 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     private transient String runId;
 
     public StateReleaser(StateOutput output) {
+        this(output, AfterRead.leave());
+    }
+
+    public StateReleaser(StateOutput output, AfterRead afterRead) {
         this.output = output;
+        this.afterRead = afterRead;
     }
 
     @Override
@@ -62,9 +71,11 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
         if (context.isRestored()) {
             // Everything in the restored snapshot was covered by the checkpoint we restore from,
             // which is complete: those states are durable now.
+            List<StateMessage> restored = new ArrayList<>();
             for (StateMessage state : checkpointedPending.get()) {
-                output.write(state);
+                restored.add(state);
             }
+            release(context.getRestoredCheckpointId().getAsLong(), restored);
             checkpointedPending.clear();
         }
     }
@@ -91,8 +102,31 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     @Override
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
+        List<StateMessage> covered = new ArrayList<>();
         while (!pending.isEmpty() && pending.peekFirst().coveredBy <= checkpointId) {
-            output.write(pending.pollFirst().message);
+            covered.add(pending.pollFirst().message);
+        }
+        release(checkpointId, covered);
+    }
+
+    /** STATEs to the output first, then the files that are done. */
+    private void release(long checkpointId, List<StateMessage> covered) throws IOException {
+        if (covered.isEmpty()) {
+            return;
+        }
+        List<StateMessage> states = new ArrayList<>(covered.size());
+        for (StateMessage message : covered) {
+            if (!message.isInputCompleted()) {
+                states.add(message);
+            }
+        }
+        if (!states.isEmpty()) {
+            output.release(checkpointId, states);
+        }
+        for (StateMessage message : covered) {
+            if (message.isInputCompleted()) {
+                afterRead.inputCompleted(message.completedInput);
+            }
         }
     }
 

@@ -103,7 +103,7 @@ final class CpuPathPhase {
         public void open(String jobId) {}
 
         @Override
-        public void write(StateMessage state) {}
+        public void release(long checkpointId, List<StateMessage> states) {}
 
         @Override
         public void close() throws IOException {}

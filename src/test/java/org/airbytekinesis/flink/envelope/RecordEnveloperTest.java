@@ -128,22 +128,64 @@ class RecordEnveloperTest {
         }
     }
 
+    private static void replay(OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness, long lineNumber,
+            String line) throws Exception {
+        InputLine replayed = new InputLine(SOURCE, lineNumber, line.getBytes(StandardCharsets.UTF_8));
+        replayed.kind = InputLine.REPLAYED;
+        harness.processElement(new StreamRecord<>(replayed));
+    }
+
     @Test
-    void recordCountsSinceTheLastStateSurviveARestoreFromACheckpoint() throws Exception {
-        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+    void afterARestoreTheReplayedLinesRecountTheRecordsSinceTheLastStateAndSendNothing() throws Exception {
+        // A fresh operator, as after a restore with any parallelism: the reader replays the lines
+        // before its restored position.
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored = harness(DataFormat.STRING)) {
+            replay(restored, 1, record("users", null, "{\"id\":1}"));
+            replay(restored, 2, "{\"type\":\"STATE\",\"state\":{\"data\":{\"n\":1}}}");
+            replay(restored, 3, record("users", null, "{\"id\":2}"));
+            replay(restored, 4, record("pokemon", "poke", "{\"id\":3}"));
+            replay(restored, 5, record("missing", null, "{\"id\":4}"));
+            replay(restored, 6, "not json at all");
+            process(restored, 7, record("users", null, "{\"id\":5}"));
+            process(restored, 8, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+
+            assertEquals(List.of("{\"type\":\"STATE\",\"state\":{\"destinationStats\":{\"recordCount\":3.0},\"data\":{}}}"),
+                    states(restored), "records 2, 3 and 5 since the replayed STATE; the replayed STATE itself is not released again");
+            assertEquals(1, restored.extractOutputValues().size(), "only line 7 is sent");
+            assertEquals(0, restored.getSideOutput(RecordEnveloper.DEAD_LETTERS) == null ? 0
+                    : restored.getSideOutput(RecordEnveloper.DEAD_LETTERS).size(), "replayed bad lines were dead-lettered before");
+            assertEquals(2, accumulator(restored, RecordEnveloper.LINES_ACCUMULATOR), "replayed lines were counted before");
+        }
+    }
+
+    @Test
+    void aReplayedRecordOverTheSizeLimitIsNotCountedAsItWasNotSent() throws Exception {
+        EnvelopeSettings defaults = EnvelopeSettings.defaults();
+        EnvelopeSettings settings = new EnvelopeSettings(defaults.dataFormat(), defaults.idMode(), defaults.badInputPolicy(), 200);
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored = harness(settings)) {
+            replay(restored, 1, record("users", null, "{\"text\":\"" + "x".repeat(300) + "\"}"));
+            replay(restored, 2, record("users", null, "{\"id\":1}"));
+            process(restored, 3, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            assertTrue(states(restored).get(0).contains("\"recordCount\":1.0"), states(restored).get(0));
+        }
+    }
+
+    @Test
+    void theEndOfAFileDropsItsCountsAndGoesToTheReleaserAsACompletedInput() throws Exception {
         try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
             process(harness, 1, record("users", null, "{\"id\":1}"));
-            process(harness, 2, record("users", null, "{\"id\":2}"));
-            snapshot = harness.snapshot(1L, 1L);
-        }
-        OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored =
-                new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new RecordEnveloper(ROUTES, EnvelopeSettings.defaults())));
-        restored.initializeState(snapshot);
-        restored.open();
-        try (restored) {
-            process(restored, 3, record("users", null, "{\"id\":3}"));
-            process(restored, 4, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
-            assertTrue(states(restored).get(0).contains("\"recordCount\":3.0"), states(restored).get(0));
+            harness.processElement(new StreamRecord<>(InputLine.endOfFile(SOURCE, SOURCE, 1, "file:/data/input.jsonl")));
+            process(harness, 1, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}"); // the file again, redelivered
+
+            List<StateMessage> released = new java.util.ArrayList<>();
+            harness.getSideOutput(RecordEnveloper.STATES).forEach(r -> released.add(r.getValue()));
+            assertEquals(2, released.size());
+            assertTrue(released.get(0).isInputCompleted());
+            assertEquals("file:/data/input.jsonl", released.get(0).completedInput);
+            assertEquals(1, released.get(0).lineNumber);
+            assertTrue(new String(released.get(1).json, StandardCharsets.UTF_8).contains("\"recordCount\":0.0"),
+                    "the ended file's count does not carry over");
+            assertEquals(2, accumulator(harness, RecordEnveloper.LINES_ACCUMULATOR), "the marker is not a line");
         }
     }
 

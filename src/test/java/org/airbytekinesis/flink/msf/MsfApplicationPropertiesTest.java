@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +21,7 @@ import java.util.Properties;
 import java.util.Set;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.WriteOptions;
+import org.airbytekinesis.flink.WritePlan;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.junit.jupiter.api.Test;
@@ -258,7 +258,7 @@ class MsfApplicationPropertiesTest {
         input.setProperty("watch.interval", "30s");
         MsfApplicationProperties properties = MsfApplicationProperties.fromGroups(groups);
         assertTrue(properties.watch());
-        assertEquals("30s", properties.watchInterval());
+        assertEquals(java.time.Duration.ofSeconds(30), properties.watchInterval());
 
         input.setProperty("watch", "yes");
         assertEquals("Input: watch must be true or false, got \"yes\"", fails(groups).getMessage());
@@ -302,45 +302,56 @@ class MsfApplicationPropertiesTest {
     void theKnownKeysOfTheConfigGroupAreTheConfigsKeys() {
         assertEquals(DestinationConfig.knownKeys(), MsfApplicationProperties.knownKeys().get("DestinationConfig"));
         assertEquals(Set.of("catalog.json", "catalog.s3"), MsfApplicationProperties.knownKeys().get("Catalog"));
-        assertEquals(Set.of("input", "watch", "watch.interval", "dead-letter"), MsfApplicationProperties.knownKeys().get("Input"));
+        assertEquals(Set.of("input", "watch", "watch.interval", "dead-letter", "state-out", "after-read"),
+                MsfApplicationProperties.knownKeys().get("Input"));
     }
 
     @Test
-    void theRunFilesAreReadableByTheirOwnerOnlyAndMakeValidWriteArguments() throws IOException {
+    void thePropertiesMakeTheSamePlanAsTheWriteOptionsOfTheSameValues() throws IOException {
         Map<String, Properties> groups = valid();
         groups.get(MsfApplicationProperties.DESTINATION_CONFIG).setProperty("accessKey", ACCESS_KEY);
         groups.get(MsfApplicationProperties.DESTINATION_CONFIG).setProperty("privateKey", PRIVATE_KEY);
         Properties input = groups.get(MsfApplicationProperties.INPUT);
-        input.setProperty("input", "s3://bucket/a/," + temp);
+        Path inbox = Files.createDirectories(temp.resolve("inbox"));
+        input.setProperty("input", "s3://bucket/a/," + inbox);
         input.setProperty("watch", "true");
         input.setProperty("watch.interval", "2min");
         input.setProperty("dead-letter", "s3://bucket/dead-letter/");
-        MsfApplicationProperties properties = MsfApplicationProperties.fromGroups(groups);
+        input.setProperty("state-out", "s3://bucket/states");
 
-        Path directory;
-        try (MsfApplicationProperties.RunFiles files = properties.writeRunFiles(temp)) {
-            directory = files.directory();
-            assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                    Files.getPosixFilePermissions(files.config()), "the config can hold credentials");
-            assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE),
-                    Files.getPosixFilePermissions(files.catalog()));
-            assertEquals(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-                    PosixFilePermission.OWNER_EXECUTE), Files.getPosixFilePermissions(directory));
+        WritePlan plan = MsfApplicationProperties.fromGroups(groups).plan();
 
-            JsonNode config = MAPPER.readTree(files.config().toFile());
-            assertEquals(PRIVATE_KEY, DestinationConfig.fromJson(config).credentials().privateKey());
-            assertEquals(MAPPER.readTree(CATALOG), MAPPER.readTree(files.catalog().toFile()));
+        assertEquals(PRIVATE_KEY, plan.config().credentials().privateKey());
+        assertEquals(2, plan.catalog().streams().size());
+        assertEquals(List.of("s3://bucket/a/", inbox.toUri().toString()), plan.inputs());
+        assertEquals(120, plan.watchInterval().toSeconds());
+        assertEquals("s3://bucket/dead-letter/", plan.deadLetterDirectory());
+        assertEquals("s3://bucket/states/", plan.stateOut());
+        assertEquals("leave", plan.afterRead().toString());
 
-            assertEquals(List.of("--config", files.config().toString(), "--catalog", files.catalog().toString(),
-                    "--input", "s3://bucket/a/", "--input", temp.toString(), "--watch", "--watch-interval", "2min",
-                    "--dead-letter", "s3://bucket/dead-letter/"), files.arguments());
-            WriteOptions options = WriteOptions.parse(files.arguments());
-            assertEquals(files.config(), options.config());
-            assertEquals(List.of("s3://bucket/a/", temp.toUri().toString()), options.inputs());
-            assertEquals(120, options.watchInterval().toSeconds());
-            assertEquals("s3://bucket/dead-letter/", options.deadLetterDirectory());
-        }
-        assertFalse(Files.exists(directory), "close() deletes the files and their directory");
+        Path config = Files.writeString(temp.resolve("config.json"), MAPPER.writeValueAsString(
+                MAPPER.createObjectNode().put("region", "eu-west-1").put("accessKey", ACCESS_KEY).put("privateKey", PRIVATE_KEY)));
+        Path catalog = Files.writeString(temp.resolve("catalog.json"), CATALOG);
+        WritePlan fromCommandLine = WriteOptions.parse(List.of("--config", config.toString(), "--catalog", catalog.toString(),
+                "--input", "s3://bucket/a/", "--input", inbox.toString(), "--watch", "--watch-interval", "2min",
+                "--dead-letter", "s3://bucket/dead-letter/", "--state-out", "s3://bucket/states")).plan();
+        assertEquals(fromCommandLine.inputs(), plan.inputs());
+        assertEquals(fromCommandLine.watchInterval(), plan.watchInterval());
+        assertEquals(fromCommandLine.deadLetterDirectory(), plan.deadLetterDirectory());
+        assertEquals(fromCommandLine.stateOut(), plan.stateOut());
+        assertEquals(fromCommandLine.syncModes(), plan.syncModes());
+    }
+
+    @Test
+    void afterReadIsCheckedAgainstTheInputs() throws IOException {
+        Map<String, Properties> groups = valid();
+        Path inbox = Files.createDirectories(temp.resolve("inbox"));
+        groups.get(MsfApplicationProperties.INPUT).setProperty("input", inbox.toString());
+        groups.get(MsfApplicationProperties.INPUT).setProperty("after-read", "move:" + inbox.resolve("done"));
+        assertTrue(fails(groups).getMessage().startsWith("Input: after-read move:" + inbox.resolve("done")
+                + ": the archive must be outside the input"), fails(groups).getMessage());
+        groups.get(MsfApplicationProperties.INPUT).setProperty("after-read", "delete");
+        assertEquals("delete", MsfApplicationProperties.fromGroups(groups).plan().afterRead().toString());
     }
 
     @Test

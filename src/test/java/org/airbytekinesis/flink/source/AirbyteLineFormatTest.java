@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import java.util.zip.GZIPOutputStream;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -92,18 +93,44 @@ class AirbyteLineFormatTest {
         return file;
     }
 
+    /** The lines to process (not replayed, not the end marker). */
+    private static List<Read> sent(List<Read> reads) {
+        return reads.stream().filter(r -> r.line.kind == InputLine.LINE).collect(Collectors.toList());
+    }
+
+    /**
+     * What a reader gives: the lines before {@code firstLineNumber} again as REPLAYED (a restore),
+     * then {@code expected} as lines, then the end-of-file marker, every one with the position to
+     * restore from after it.
+     */
     private static void assertLines(List<String> expected, long firstLineNumber, String source, List<Read> reads) {
-        assertEquals(expected.size(), reads.size());
-        for (int i = 0; i < reads.size(); i++) {
+        long total = firstLineNumber - 1 + expected.size();
+        assertEquals(total + 1, reads.size(), "replayed lines, lines, end marker");
+        for (int i = 0; i < total; i++) {
             Read read = reads.get(i);
-            long lineNumber = firstLineNumber + i;
+            long lineNumber = i + 1;
             assertEquals(source, read.line.source);
             assertEquals(lineNumber, read.line.lineNumber);
-            assertArrayEquals(expected.get(i).getBytes(StandardCharsets.UTF_8), read.line.bytes, "line " + lineNumber);
+            assertEquals(lineNumber < firstLineNumber ? InputLine.REPLAYED : InputLine.LINE, read.line.kind, "line " + lineNumber);
+            if (lineNumber >= firstLineNumber) {
+                assertArrayEquals(expected.get((int) (lineNumber - firstLineNumber)).getBytes(StandardCharsets.UTF_8),
+                        read.line.bytes, "line " + lineNumber);
+            }
             assertEquals(CheckpointedPosition.NO_OFFSET, read.offset);
             // Restoring from this position skips this line and all before it.
             assertEquals(lineNumber, read.skipCount, "position after line " + lineNumber);
         }
+        assertEndMarker(reads.get(reads.size() - 1), source, total);
+    }
+
+    private static void assertEndMarker(Read marker, String source, long lines) {
+        assertEquals(InputLine.END_OF_FILE, marker.line.kind);
+        assertEquals(source, marker.line.source);
+        assertEquals(lines, marker.line.lineNumber, "the marker carries the file's number of lines");
+        assertEquals(new org.apache.flink.core.fs.Path(Path.of(source).toUri()).toUri().toString(),
+                new String(marker.line.bytes, StandardCharsets.UTF_8), "and its URI");
+        assertEquals(AirbyteLineFormat.READ_TO_END, marker.offset, "a restore after the marker does not open the file");
+        assertEquals(lines, marker.skipCount);
     }
 
     @Test
@@ -138,7 +165,7 @@ class AirbyteLineFormatTest {
             batch.releaseBatch();
         }
         reader.close();
-        assertEquals(2, batches);
+        assertEquals(3, batches, "two of lines, one with the end marker");
         assertLines(lines, 1, source(file), readFile(file));
     }
 
@@ -153,7 +180,9 @@ class AirbyteLineFormatTest {
     void emptyFileHasNoLines() throws IOException {
         Path file = tempDir.resolve("empty.jsonl");
         Files.write(file, new byte[0]);
-        assertEquals(0, readFile(file).size());
+        List<Read> reads = readFile(file);
+        assertEquals(1, reads.size(), "only the end marker");
+        assertEndMarker(reads.get(0), source(file), 0);
     }
 
     @Test
@@ -167,10 +196,19 @@ class AirbyteLineFormatTest {
     }
 
     @Test
-    void restoredReaderAtTheEndReadsNothing() throws IOException {
-        Path file = write("done.jsonl", lines(5));
-        assertEquals(0, restoreAfter(file, 5).size());
-        assertEquals(0, restoreAfter(file, 50).size());
+    void aReaderRestoredAfterItsLastLineReplaysTheLinesAndEmitsTheEndMarker() throws IOException {
+        List<String> lines = lines(5);
+        Path file = write("done.jsonl", lines);
+        assertLines(List.of(), 6, source(file), restoreAfter(file, 5));
+    }
+
+    @Test
+    void aReaderRestoredAfterTheEndMarkerReadsNothingAndDoesNotOpenTheFile() throws IOException {
+        Path file = write("gone.jsonl", lines(5));
+        FileSourceSplit restored = split(file)
+                .updateWithCheckpointedPosition(new CheckpointedPosition(AirbyteLineFormat.READ_TO_END, 5));
+        Files.delete(file); // deleted or moved after the checkpoint
+        assertEquals(0, readAll(format.restoreReader(new Configuration(), restored)).size());
     }
 
     @Test
@@ -181,7 +219,7 @@ class AirbyteLineFormatTest {
         Read checkpointed = reads.get(599);
         List<Read> restored = readAll(format.restoreReader(new Configuration(), split(file)
                 .updateWithCheckpointedPosition(new CheckpointedPosition(checkpointed.offset, checkpointed.skipCount))));
-        assertEquals(601, restored.get(0).line.lineNumber);
+        assertEquals(601, sent(restored).get(0).line.lineNumber);
         assertLines(lines.subList(600, 700), 601, source(file), restored);
     }
 
@@ -205,8 +243,8 @@ class AirbyteLineFormatTest {
             try (OutputStream gzip = new GZIPOutputStream(Files.newOutputStream(gzipped))) {
                 Files.copy(plain, gzip);
             }
-            List<Read> fromPlain = readFile(plain);
-            List<Read> fromGzip = readFile(gzipped);
+            List<Read> fromPlain = sent(readFile(plain));
+            List<Read> fromGzip = sent(readFile(gzipped));
             assertEquals(fromPlain.size(), fromGzip.size(), plain.toString());
             for (int i = 0; i < fromPlain.size(); i++) {
                 assertEquals(fromPlain.get(i).line.lineNumber, fromGzip.get(i).line.lineNumber);

@@ -137,7 +137,7 @@ class WatchedDirectoryITCase {
         public void open(String jobId) {}
 
         @Override
-        public void write(StateMessage state) {}
+        public void release(long checkpointId, List<StateMessage> states) {}
 
         @Override
         public void close() {}

@@ -17,8 +17,10 @@ final class CollectingStateOutput implements StateOutput {
     }
 
     @Override
-    public void write(StateMessage state) {
-        released.add(new String(state.json, StandardCharsets.UTF_8));
+    public void release(long checkpointId, List<StateMessage> states) {
+        for (StateMessage state : states) {
+            released.add(new String(state.json, StandardCharsets.UTF_8));
+        }
     }
 
     @Override

@@ -143,24 +143,26 @@ class StateReleaseITCase {
         }
 
         @Override
-        public void write(StateMessage state) throws java.io.IOException {
-            String json = new String(state.json, StandardCharsets.UTF_8);
-            int upTo = ExpectedRecords.EXACT.readTree(json).get("state").get("data").get("upTo").intValue();
-            KinesisStreamReader reader = new KinesisStreamReader(client);
-            Set<Integer> readable = new HashSet<>();
-            for (String stream : List.of("_even", "ns_odd")) {
-                for (Record record : reader.readAll(stream)) {
-                    JsonNode envelope = ExpectedRecords.EXACT.readTree(record.data().asUtf8String());
-                    readable.add(ExpectedRecords.EXACT.readTree(envelope.get("_airbyte_data").textValue()).get("seq").intValue());
+        public void release(long checkpointId, List<StateMessage> states) throws java.io.IOException {
+            for (StateMessage state : states) {
+                String json = new String(state.json, StandardCharsets.UTF_8);
+                int upTo = ExpectedRecords.EXACT.readTree(json).get("state").get("data").get("upTo").intValue();
+                KinesisStreamReader reader = new KinesisStreamReader(client);
+                Set<Integer> readable = new HashSet<>();
+                for (String stream : List.of("_even", "ns_odd")) {
+                    for (Record record : reader.readAll(stream)) {
+                        JsonNode envelope = ExpectedRecords.EXACT.readTree(record.data().asUtf8String());
+                        readable.add(ExpectedRecords.EXACT.readTree(envelope.get("_airbyte_data").textValue()).get("seq").intValue());
+                    }
                 }
-            }
-            for (int seq = 0; seq < upTo; seq++) {
-                if (!readable.contains(seq)) {
-                    VIOLATIONS.add("STATE upTo " + upTo + " released before record " + seq + " was readable");
-                    break;
+                for (int seq = 0; seq < upTo; seq++) {
+                    if (!readable.contains(seq)) {
+                        VIOLATIONS.add("STATE upTo " + upTo + " released before record " + seq + " was readable");
+                        break;
+                    }
                 }
+                RELEASED.add(json);
             }
-            RELEASED.add(json);
         }
 
         @Override
