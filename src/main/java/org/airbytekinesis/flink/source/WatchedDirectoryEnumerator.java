@@ -118,7 +118,9 @@ final class WatchedDirectoryEnumerator implements SplitEnumerator<FileSourceSpli
 
     @Override
     public void addSplitsBack(List<FileSourceSplit> splits, int subtaskId) {
-        LOG.info("Reader {} gave back {} splits: they go to the next readers that ask", subtaskId, splits.size());
+        if (!splits.isEmpty()) {
+            LOG.info("Reader {} gave back {} splits: they go to the next readers that ask", subtaskId, splits.size());
+        }
         for (int i = splits.size() - 1; i >= 0; i--) {
             unassigned.addFirst(splits.get(i));
         }
