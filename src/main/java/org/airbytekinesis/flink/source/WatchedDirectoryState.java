@@ -28,18 +28,13 @@ public final class WatchedDirectoryState {
     }
 
     /** Splits waiting for a reader, oldest first. */
-    public List<FileSourceSplit> unassigned() {
+    List<FileSourceSplit> unassigned() {
         return unassigned;
     }
 
     /** Per path, the version last handed out for reading. */
     Map<Path, FileVersion> handedOut() {
         return handedOut;
-    }
-
-    /** The paths remembered as handed out. */
-    public Collection<Path> rememberedPaths() {
-        return handedOut.keySet();
     }
 
     long splitsMade() {

@@ -57,7 +57,7 @@ class WatchedDirectoryStateSerializerTest {
         assertEquals(files, copy.handedOut());
         assertTrue(copy.handedOut().get(new Path("s3://bucket/in/ä b.jsonl")).isUnknown());
         assertEquals(42, copy.splitsMade());
-        assertEquals(0, SERIALIZER.deserialize(100, SERIALIZER.serialize(WatchedDirectoryState.EMPTY)).rememberedPaths().size());
+        assertEquals(0, SERIALIZER.deserialize(100, SERIALIZER.serialize(WatchedDirectoryState.EMPTY)).handedOut().size());
     }
 
     @Test
