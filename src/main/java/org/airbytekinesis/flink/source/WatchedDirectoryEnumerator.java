@@ -84,6 +84,7 @@ final class WatchedDirectoryEnumerator implements SplitEnumerator<FileSourceSpli
             failedListings = 0;
         }
         Map<Path, FileVersion> present = new HashMap<>();
+        int adopted = 0;
         for (FileSourceSplit file : listed) {
             FileVersion version = FileVersion.of(file);
             if (present.putIfAbsent(file.path(), version) != null) {
@@ -92,10 +93,16 @@ final class WatchedDirectoryEnumerator implements SplitEnumerator<FileSourceSpli
             FileVersion before = handedOut.get(file.path());
             if (before == null) {
                 handOut(file);
-            } else if (!before.isUnknown() && !before.equals(version)) {
+            } else if (before.isUnknown()) {
+                adopted++;
+            } else if (!before.equals(version)) {
                 LOG.info("Reading {} again: new modification time/size ({}; before: {})", file.path(), version, before);
                 handOut(file);
             }
+        }
+        if (adopted > 0) {
+            LOG.info("{} files read by the previous (FileSource-based) watched source count as read in the version"
+                    + " listed now; later deliveries of them are read", adopted);
         }
         // Whatever was not listed is gone: forget it, and read it as new should it come back.
         handedOut = present;
@@ -105,7 +112,7 @@ final class WatchedDirectoryEnumerator implements SplitEnumerator<FileSourceSpli
     /** A split of our own, so that ids never repeat (the file enumerator starts over on restore). */
     private void handOut(FileSourceSplit file) {
         splitsMade++;
-        LOG.debug("New file {}", file);
+        LOG.debug("Handing out {}", file);
         unassigned.add(new FileSourceSplit("watch-" + splitsMade, file.path(), file.offset(), file.length(),
                 file.fileModificationTime(), file.fileSize(), file.hostnames()));
     }
