@@ -7,10 +7,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.file.src.enumerate.FileEnumerator;
 import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
 import org.apache.flink.core.fs.Path;
 
-/** The bounded file source over the {@code --input} paths: files, or directories of files. */
+/** The file sources over the {@code --input} paths: files, or directories of files. */
 public final class InputFiles {
     private InputFiles() {}
 
@@ -20,19 +21,28 @@ public final class InputFiles {
     }
 
     /**
-     * Reads every file there is and then, every {@code interval}, each new file that appears;
-     * never ends. The files already read are part of the checkpoints, so after a restart none is
-     * read twice (beyond the at-least-once window) and none is skipped.
+     * Reads every file there is and then, every {@code interval}, each file that appears, or
+     * appears again in another version (modification time or size), under a path; never ends.
+     * What was handed out for reading is part of the checkpoints, so after a restart none is read
+     * twice (beyond the at-least-once window) and none is skipped. See
+     * {@link WatchedDirectoryEnumerator} for what is remembered and for how long.
      */
-    public static FileSource<InputLine> watchingSource(List<String> inputs, String runId, Duration interval) {
-        return builder(inputs, runId).monitorContinuously(interval).build();
+    public static WatchedDirectorySource watchingSource(List<String> inputs, String runId, Duration interval) {
+        return new WatchedDirectorySource(boundedSource(inputs, runId), paths(inputs), fileEnumerator(inputs), interval);
     }
 
     private static FileSource.FileSourceBuilder<InputLine> builder(List<String> inputs, String runId) {
-        Path[] paths = inputs.stream().map(Path::new).toArray(Path[]::new);
+        return FileSource.forBulkFileFormat(new AirbyteLineFormat(runId), paths(inputs))
+                .setFileEnumerator(fileEnumerator(inputs));
+    }
+
+    private static Path[] paths(List<String> inputs) {
+        return inputs.stream().map(Path::new).toArray(Path[]::new);
+    }
+
+    private static FileEnumerator.Provider fileEnumerator(List<String> inputs) {
         ReadableFiles filter = new ReadableFiles(inputs);
-        return FileSource.forBulkFileFormat(new AirbyteLineFormat(runId), paths)
-                .setFileEnumerator(() -> new NonSplittingRecursiveEnumerator(filter));
+        return () -> new NonSplittingRecursiveEnumerator(filter);
     }
 
     /**

@@ -30,6 +30,11 @@ public final class FailOnceAfterCheckpoint<T> implements MapFunction<T, T>, Chec
         SEEN.set(0);
     }
 
+    /** Whether a checkpoint completed since {@link #reset()}. */
+    public static boolean checkpointCompleted() {
+        return CHECKPOINT_COMPLETED.get();
+    }
+
     @Override
     public T map(T value) {
         if (SEEN.incrementAndGet() > afterElements && CHECKPOINT_COMPLETED.get() && FAILED.compareAndSet(false, true)) {
