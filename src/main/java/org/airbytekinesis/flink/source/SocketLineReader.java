@@ -61,6 +61,9 @@ final class SocketLineReader implements SourceReader<InputLine, SocketLineSplit>
                 throw new IllegalStateException("socket source reader " + context.getIndexOfSubtask()
                         + " already reads " + split.splitId() + ", cannot take " + added);
             }
+            if (!added.finished() && added.connections() > 0) {
+                throw new IllegalStateException(cannotResume(added));
+            }
             split = added;
             linesEmitted = added.linesEmitted();
             finished = added.finished();
@@ -113,6 +116,18 @@ final class SocketLineReader implements SourceReader<InputLine, SocketLineSplit>
             throw (IOException) error;
         }
         throw new IOException("socket input " + source + ": the reading thread failed: " + error, error);
+    }
+
+    /**
+     * Why a split from a run that had connected cannot go on: the lines in flight at the snapshot,
+     * and those the server sent after it, are gone, and a STATE read after a fresh connection
+     * would be released as if it covered them.
+     */
+    private String cannotResume(SocketLineSplit restored) {
+        return "socket input " + source + ": cannot resume from a checkpoint or savepoint taken "
+                + position(restored.linesEmitted()) + " on connection " + restored.connections()
+                + ": a socket cannot replay, so the lines the server sent after it are lost. Start a new run and"
+                + " resume the Airbyte source from the last STATE the earlier run printed.";
     }
 
     /** Every line before the break has been emitted: {@code linesEmitted} is the last one. */

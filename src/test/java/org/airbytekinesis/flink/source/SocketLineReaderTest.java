@@ -245,19 +245,38 @@ class SocketLineReaderTest {
     }
 
     @Test
-    void aRestoredReaderGoesOnWithTheNextLineAndConnectionNumbers() throws Exception {
+    void aReaderRestoredFromASplitThatHadConnectedFailsAtOnceWithoutConnecting() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        serve(socket -> {
+            accepted.incrementAndGet();
+            send("x\n", false).serve(socket);
+        });
+        FakeReaderContext context = new FakeReaderContext();
+        SocketLineReader reader = new SocketLineReader(context, source(false));
+        toClose.add(reader);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> reader.addSplits(List.of(new SocketLineSplit(uri, 41, 3, false))));
+        assertEquals("socket input " + uri + ": cannot resume from a checkpoint or savepoint taken after line 41 on"
+                + " connection 3: a socket cannot replay, so the lines the server sent after it are lost. Start a new"
+                + " run and resume the Airbyte source from the last STATE the earlier run printed.", e.getMessage());
+        Thread.sleep(200);
+        assertEquals(0, accepted.get(), "the restored reader did not connect");
+    }
+
+    @Test
+    void aReaderRestoredFromASplitWithoutAConnectionReadsLikeANewOne() throws Exception {
         serve(send("x\ny\n", false));
         FakeReaderContext context = new FakeReaderContext();
         SocketLineReader reader = new SocketLineReader(context, source(true));
         toClose.add(reader);
-        reader.addSplits(List.of(new SocketLineSplit(uri, 41, 3, false)));
+        reader.addSplits(List.of(new SocketLineSplit(uri, 0, 0, false)));
         reader.start();
         assertEquals(0, context.splitRequests, "a reader with a restored split asks for none");
         CollectingOutput output = new CollectingOutput();
         poll(reader, output, 2);
-        assertLine(output.lines.get(0), 42, uri + "@" + RUN + "@4", "x");
-        assertLine(output.lines.get(1), 43, uri + "@" + RUN + "@4", "y");
-        assertEquals(new SocketLineSplit(uri, 43, 4, false), reader.snapshotState(5).get(0));
+        assertLine(output.lines.get(0), 1, uri + "@" + RUN + "@1", "x");
+        assertLine(output.lines.get(1), 2, uri + "@" + RUN + "@1", "y");
+        assertEquals(new SocketLineSplit(uri, 2, 1, false), reader.snapshotState(5).get(0));
     }
 
     @Test
