@@ -8,10 +8,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The thread that connects to the server, splits what it sends into lines and hands them to the
- * {@link SocketLineReader}, reconnecting with exponential backoff. It blocks on the socket and
- * on a full queue, never the task thread. It ends when the server closes the stream in bounded
- * mode, when the first connection in bounded mode cannot be made in time (handing over a
- * {@link SocketLineReader.Failure}), or when it is closed.
+ * {@link SocketLineReader}. It blocks on the socket and on a full queue, never the task thread.
+ * It connects again, with exponential backoff, when a connection cannot be made and, in
+ * unbounded mode, when the server closes the stream cleanly: neither loses a line. It ends when
+ * the server closes the stream in bounded mode, when an established connection breaks (handing
+ * over a {@link SocketLineReader.Break}: what the server sent after it may be lost, so nothing
+ * may be read after it), when the first connection in bounded mode cannot be made in time
+ * (handing over a {@link SocketLineReader.Failure}), or when it is closed.
  */
 final class SocketLineFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(SocketLineFetcher.class);
@@ -108,7 +111,6 @@ final class SocketLineFetcher {
             connections = connection;
             LOG.info("{}: connected (connection {})", uri, connection);
             boolean gotLines = false;
-            String reason;
             try {
                 LineSplitter lines = new LineSplitter(connected.getInputStream(), READ_BUFFER_BYTES);
                 byte[] line;
@@ -120,12 +122,14 @@ final class SocketLineFetcher {
                     handover.put(SocketLineReader.END_OF_STREAM);
                     return;
                 }
-                reason = "the server closed connection " + connection;
             } catch (IOException e) {
-                if (closed) {
-                    return;
+                if (!closed) {
+                    // Reading on after a reconnect would let a later STATE cover the lost lines.
+                    LOG.warn("{}: connection {} broke ({}); no reconnect, the run fails once the lines read before"
+                            + " are emitted", uri, connection, e.toString());
+                    handover.put(new SocketLineReader.Break(connection, e));
                 }
-                reason = "connection " + connection + " broke (" + e + ")";
+                return;
             } finally {
                 closeSocket(connected);
             }
@@ -133,7 +137,7 @@ final class SocketLineFetcher {
                 backoff = initialBackoff;
             }
             reconnects++;
-            LOG.warn("{}: {}; reconnect #{} in {} ms", uri, reason, reconnects, backoff);
+            LOG.warn("{}: the server closed connection {}; reconnect #{} in {} ms", uri, connection, reconnects, backoff);
             Thread.sleep(backoff);
             backoff = Math.min(backoff * 2, maxBackoff);
         }

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * blocking socket work and puts lines into a bounded queue (it blocks when the queue is full);
  * the task thread takes them out in {@link #pollNext}, numbers and emits them. When the queue is
  * empty, {@link #isAvailable} gives a future that the fetcher completes with its next item, so
- * the task thread sleeps instead of spinning.
+ * the task thread sleeps instead of spinning. A broken connection comes through the same queue
+ * (a {@link Break}, after the lines read before it), so the run fails only once those lines are
+ * emitted and the STATEs among them can still be released.
  *
  * <p>All methods but {@link Handover#put} run in the task thread.
  */
@@ -58,6 +60,9 @@ final class SocketLineReader implements SourceReader<InputLine, SocketLineSplit>
             if (split != null) {
                 throw new IllegalStateException("socket source reader " + context.getIndexOfSubtask()
                         + " already reads " + split.splitId() + ", cannot take " + added);
+            }
+            if (!added.finished() && added.connections() > 0) {
+                throw new IllegalStateException(cannotResume(added));
             }
             split = added;
             linesEmitted = added.linesEmitted();
@@ -102,11 +107,39 @@ final class SocketLineReader implements SourceReader<InputLine, SocketLineSplit>
             LOG.info("{}: the server closed the stream; the input ends after {} lines", source, linesEmitted);
             return InputStatus.END_OF_INPUT;
         }
+        if (item instanceof Break) {
+            Break broken = (Break) item;
+            throw new IOException(brokeAfter(broken), broken.error);
+        }
         Throwable error = ((Failure) item).error;
         if (error instanceof IOException) {
             throw (IOException) error;
         }
         throw new IOException("socket input " + source + ": the reading thread failed: " + error, error);
+    }
+
+    /**
+     * Why a split from a run that had connected cannot go on: the lines in flight at the snapshot,
+     * and those the server sent after it, are gone, and a STATE read after a fresh connection
+     * would be released as if it covered them.
+     */
+    private String cannotResume(SocketLineSplit restored) {
+        return "socket input " + source + ": cannot resume from a checkpoint or savepoint taken "
+                + position(restored.linesEmitted()) + " on connection " + restored.connections()
+                + ": a socket cannot replay, so the lines the server sent after it are lost. Start a new run and"
+                + " resume the Airbyte source from the last STATE the earlier run printed.";
+    }
+
+    /** Every line before the break has been emitted: {@code linesEmitted} is the last one. */
+    private String brokeAfter(Break broken) {
+        String noState = linesEmitted == 0 ? "no STATE is released" : "no STATE after line " + linesEmitted + " is released";
+        return "socket input " + source + ": connection " + broken.connection + " broke " + position(linesEmitted)
+                + " (" + broken.error + "); lines the server sent after it may be lost, so the run stops and "
+                + noState + ". Resume the Airbyte source from the last STATE this run printed.";
+    }
+
+    private static String position(long lastLine) {
+        return lastLine == 0 ? "before line 1" : "after line " + lastLine;
     }
 
     private String sourceId(long connection) {
@@ -157,6 +190,21 @@ final class SocketLineReader implements SourceReader<InputLine, SocketLineSplit>
             return "END_OF_STREAM";
         }
     };
+
+    /**
+     * An established connection failed while being read: what the server sent after the last
+     * line received may be lost. The reader fails the run with it once the lines before it are
+     * emitted.
+     */
+    static final class Break {
+        final long connection;
+        final IOException error;
+
+        Break(long connection, IOException error) {
+            this.connection = connection;
+            this.error = error;
+        }
+    }
 
     /** The fetcher gave up; the reader fails with this error once the lines before it are emitted. */
     static final class Failure {

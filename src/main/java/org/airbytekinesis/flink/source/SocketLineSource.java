@@ -22,24 +22,23 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  *   <li>{@code sourceId}: {@code tcp://HOST:PORT@RUN@N}, with RUN the run id given to
  *       {@link #of} and N the number of the connection the line came in on (1 for the run's
  *       first connection, counted over the run);
- *   <li>{@code lineNumber}: 1-based, counted over the whole run: it goes on across reconnects
- *       and after a restore from a checkpoint;
+ *   <li>{@code lineNumber}: 1-based, counted over the whole run: it goes on across reconnects;
  *   <li>{@code bytes}: the line byte-exact, without its {@code \n} or {@code \r\n}, split as
  *       files are. A last line without a newline before the server closes the stream is a line;
- *       an incomplete line cut off by a broken connection is dropped.
+ *       an incomplete line cut off by a broken connection is never emitted (the run fails).
  * </ul>
  *
  * <p><b>Connections.</b> There is one split, read by one reader (run the source with
- * parallelism 1; other readers end at once). When a connection cannot be made, or breaks, the
- * reader connects again after a pause that starts at 100 ms and doubles up to 5 s
- * ({@link #withReconnectBackoff}); it goes back to the start once a connection delivers a line.
- * Every reconnect is logged at WARN with its count. In <b>bounded</b> mode the end of the stream
- * (the server closes the connection cleanly) is the end of the input: the source finishes and
- * the job can end. A connection that breaks (reset, error) is reconnected in both modes, with
- * no time limit. In bounded mode the first connection must be made within 30 s
- * ({@link #withFirstConnectTimeout}), else the job fails with an error naming
- * {@code tcp://HOST:PORT}. In <b>unbounded</b> mode the end of a stream is a reason to
- * reconnect, and the reader tries forever.
+ * parallelism 1; other readers end at once). When a connection cannot be made, the reader tries
+ * again after a pause that starts at 100 ms and doubles up to 5 s ({@link #withReconnectBackoff});
+ * it goes back to the start once a connection delivers a line. Every reconnect is logged at WARN
+ * with its count. In <b>bounded</b> mode the end of the stream (the server closes the connection
+ * cleanly) is the end of the input: the source finishes and the job can end; the first
+ * connection must be made within 30 s ({@link #withFirstConnectTimeout}), else the job fails
+ * with an error naming {@code tcp://HOST:PORT}. In <b>unbounded</b> mode the end of a stream is a
+ * reason to reconnect (with the same backoff), and the reader tries forever. In both modes a
+ * connection that <b>breaks</b> once made (reset, broken pipe, any read error) fails the run; see
+ * below.
  *
  * <p>Socket reads happen in a thread of their own, which hands lines over through a bounded
  * queue ({@link #withQueueCapacity}, 512 lines by default): when the job is back-pressured the
@@ -47,18 +46,32 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  * thread is never blocked by the socket.
  *
  * <p><b>Guarantees: a socket cannot replay.</b> A checkpoint holds only how many lines were
- * emitted (and connections made), so that line numbers go on after a restore. It cannot hold
- * the lines themselves, and the server cannot be asked to send them again. So at-least-once does
- * <em>not</em> hold across a failure for this source: when the job fails and restarts from its
- * last checkpoint, the lines read after that checkpoint (in flight in the job, in the reader's
- * queue, in socket buffers) are not read again; the reader connects anew and goes on with
- * whatever the server sends next. Those lines may or may not have reached Kinesis; STATE messages
- * among them are never printed, because their checkpoint never completed. In the same way, what
- * the server had sent when a connection broke, and the reader had not yet received, is lost. Lines
- * read after a restore also get line numbers (and possibly connection numbers) that lost lines
- * had, so the same {@code sourceId} and line number, hence the same position-based
- * {@code _airbyte_ab_id}, can belong to two different records. Without failures and broken
- * connections, every line the server sends reaches the job once, in order.
+ * emitted and connections made; it cannot hold the lines themselves, and the server cannot be
+ * asked to send them again. A STATE released downstream tells the Airbyte platform that every
+ * record before it is durable, so this source never emits a line after a point where lines may
+ * have been lost:
+ *
+ * <ul>
+ *   <li>A connection that breaks fails the run. What the server had sent and the reader had not
+ *       received is gone, so going on over a new connection would let a later STATE cover lost
+ *       lines. The reader first emits every complete line received before the break (the STATEs
+ *       among them are released by the checkpoints that complete before the failure), then fails
+ *       with an error naming the endpoint, the connection, the last line emitted and the I/O
+ *       error.
+ *   <li>A reader restored from a checkpoint or savepoint of a run that had connected fails at
+ *       once: the lines in flight at the snapshot (in the job, the reader's queue, socket buffers)
+ *       and those the server sent after it are gone. A finished split ends at once. A split
+ *       without a connection yet starts like a new one, since nothing was read before its
+ *       snapshot; it cannot tell whether the run connected after that snapshot, so lines read
+ *       then would be lost unnoticed: do not restore a socket run (see below).
+ *   <li>A clean close of the stream and a connection that cannot be made lose nothing: TCP
+ *       delivered everything the server sent before closing, and nothing was sent to a
+ *       connection that was never made.
+ * </ul>
+ *
+ * <p>So, in a run that is not restored, every line the server sends on the run's connections
+ * reaches the job once, in order, up to the break or other failure that ends the run, if any;
+ * and a STATE released by the run covers every line the server sent before it.
  *
  * <p>What to do: treat a failure of a socket run as the end of the run. Run it without restarts
  * (as a run from standard input is), and run the Airbyte source so that it resumes from the last

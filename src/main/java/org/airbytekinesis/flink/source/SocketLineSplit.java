@@ -11,7 +11,8 @@ import org.apache.flink.core.memory.DataOutputView;
 
 /**
  * The one split of a {@link SocketLineSource}: the server's stream, and how far this run got in
- * it. Immutable; the reader snapshots a new one at every checkpoint.
+ * it. Immutable; the reader snapshots a new one at every checkpoint. A socket cannot replay, so
+ * a reader refuses an unfinished split that had connected (the counts name where the run was).
  */
 public final class SocketLineSplit implements SourceSplit {
     private final String splitId;

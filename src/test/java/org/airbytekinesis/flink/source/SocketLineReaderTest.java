@@ -3,6 +3,7 @@ package org.airbytekinesis.flink.source;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.SourceEvent;
@@ -38,6 +41,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The reader on its own, driven as Flink drives it: poll, and wait on the availability future. */
 @Timeout(20)
@@ -134,6 +139,12 @@ class SocketLineReaderTest {
         };
     }
 
+    /** Closes with a TCP reset, discarding whatever the server has not sent yet. */
+    private static void resetConnection(Socket socket) throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
+    }
+
     private static void assertLine(InputLine line, long number, String sourceId, String bytes) {
         assertEquals(number, line.lineNumber, "line number of " + line);
         assertEquals(sourceId, line.sourceId, "sourceId of " + line);
@@ -178,20 +189,94 @@ class SocketLineReaderTest {
         assertLine(output.lines.get(0), 1, uri + "@" + RUN + "@1", "late");
     }
 
+    @ParameterizedTest(name = "bounded: {0}")
+    @ValueSource(booleans = {false, true})
+    void aBrokenConnectionFailsTheReaderOnceEveryLineBeforeItIsEmittedAndIsNotReconnected(boolean bounded) throws Exception {
+        CountDownLatch reset = new CountDownLatch(1);
+        AtomicInteger accepted = new AtomicInteger();
+        serve(socket -> {
+            accepted.incrementAndGet();
+            send("a\nb\n", false).serve(socket);
+            reset.await();
+            send("c\ncut-o", false).serve(socket);
+            resetConnection(socket);
+        }, socket -> {
+            accepted.incrementAndGet();
+            send("after\n{\"type\":\"STATE\",\"state\":{\"data\":{}}}\n", true).serve(socket);
+        });
+        SocketLineReader reader = reader(source(bounded), fresh());
+        CollectingOutput output = new CollectingOutput();
+        poll(reader, output, 2);
+        reset.countDown();
+        Thread.sleep(200); // the break is queued behind line 3
+        IOException e = assertThrows(IOException.class, () -> poll(reader, output, Integer.MAX_VALUE));
+
+        assertEquals(3, output.lines.size(), "the complete lines before the break, not the cut one");
+        assertLine(output.lines.get(0), 1, uri + "@" + RUN + "@1", "a");
+        assertLine(output.lines.get(1), 2, uri + "@" + RUN + "@1", "b");
+        assertLine(output.lines.get(2), 3, uri + "@" + RUN + "@1", "c");
+        assertTrue(e.getCause() instanceof SocketException, "cause: " + e.getCause());
+        assertEquals("socket input " + uri + ": connection 1 broke after line 3 (" + e.getCause() + "); lines the server"
+                + " sent after it may be lost, so the run stops and no STATE after line 3 is released. Resume the"
+                + " Airbyte source from the last STATE this run printed.", e.getMessage());
+        Thread.sleep(300); // many backoffs of 20 ms
+        assertEquals(1, accepted.get(), "no reconnect after a break");
+    }
+
     @Test
-    void aRestoredReaderGoesOnWithTheNextLineAndConnectionNumbers() throws Exception {
+    void aConnectionResetBeforeAnyLineFailsTheReaderSayingNoStateIsReleased() throws Exception {
+        CountDownLatch reset = new CountDownLatch(1);
+        serve(socket -> {
+            reset.await();
+            resetConnection(socket);
+        }, send("after\n", true));
+        SocketLineReader reader = reader(source(false), fresh());
+        // A reset while connecting is a failed attempt; this one must come after the connection is made.
+        while (reader.snapshotState(1).get(0).connections() == 0) {
+            Thread.sleep(5);
+        }
+        reset.countDown();
+        CollectingOutput output = new CollectingOutput();
+        IOException e = assertThrows(IOException.class, () -> poll(reader, output, Integer.MAX_VALUE));
+        assertTrue(output.lines.isEmpty(), output.lines.toString());
+        assertEquals("socket input " + uri + ": connection 1 broke before line 1 (" + e.getCause() + "); lines the server"
+                + " sent after it may be lost, so the run stops and no STATE is released. Resume the Airbyte source from"
+                + " the last STATE this run printed.", e.getMessage());
+    }
+
+    @Test
+    void aReaderRestoredFromASplitThatHadConnectedFailsAtOnceWithoutConnecting() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        serve(socket -> {
+            accepted.incrementAndGet();
+            send("x\n", false).serve(socket);
+        });
+        FakeReaderContext context = new FakeReaderContext();
+        SocketLineReader reader = new SocketLineReader(context, source(false));
+        toClose.add(reader);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> reader.addSplits(List.of(new SocketLineSplit(uri, 41, 3, false))));
+        assertEquals("socket input " + uri + ": cannot resume from a checkpoint or savepoint taken after line 41 on"
+                + " connection 3: a socket cannot replay, so the lines the server sent after it are lost. Start a new"
+                + " run and resume the Airbyte source from the last STATE the earlier run printed.", e.getMessage());
+        Thread.sleep(200);
+        assertEquals(0, accepted.get(), "the restored reader did not connect");
+    }
+
+    @Test
+    void aReaderRestoredFromASplitWithoutAConnectionReadsLikeANewOne() throws Exception {
         serve(send("x\ny\n", false));
         FakeReaderContext context = new FakeReaderContext();
         SocketLineReader reader = new SocketLineReader(context, source(true));
         toClose.add(reader);
-        reader.addSplits(List.of(new SocketLineSplit(uri, 41, 3, false)));
+        reader.addSplits(List.of(new SocketLineSplit(uri, 0, 0, false)));
         reader.start();
         assertEquals(0, context.splitRequests, "a reader with a restored split asks for none");
         CollectingOutput output = new CollectingOutput();
         poll(reader, output, 2);
-        assertLine(output.lines.get(0), 42, uri + "@" + RUN + "@4", "x");
-        assertLine(output.lines.get(1), 43, uri + "@" + RUN + "@4", "y");
-        assertEquals(new SocketLineSplit(uri, 43, 4, false), reader.snapshotState(5).get(0));
+        assertLine(output.lines.get(0), 1, uri + "@" + RUN + "@1", "x");
+        assertLine(output.lines.get(1), 2, uri + "@" + RUN + "@1", "y");
+        assertEquals(new SocketLineSplit(uri, 2, 1, false), reader.snapshotState(5).get(0));
     }
 
     @Test
@@ -269,7 +354,7 @@ class SocketLineReaderTest {
         SocketLineReader reader = reader(source(true).withFirstConnectTimeout(Duration.ofMillis(300)), fresh());
         CollectingOutput output = new CollectingOutput();
         long start = System.nanoTime();
-        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> poll(reader, output, 1));
+        IOException e = assertThrows(IOException.class, () -> poll(reader, output, 1));
         long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(e.getMessage().contains("could not connect to " + InetAddress.getLoopbackAddress().getHostAddress() + ":" + port
                 + " within 300 ms"), e.getMessage());
