@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Keeps released states in memory, for operator-harness tests (the harness does not serialise it). */
-final class CollectingStateOutput implements StateOutput {
+class CollectingStateOutput implements StateOutput {
     private static final long serialVersionUID = 1L;
 
     final List<String> released = new ArrayList<>();

@@ -1,13 +1,20 @@
 package org.airbytekinesis.flink.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.airbytekinesis.flink.config.Locations;
+import org.airbytekinesis.flink.source.AfterRead;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StateReleaserTest {
 
@@ -29,6 +36,52 @@ class StateReleaserTest {
             lines[i] = "{\"state\":" + numbers[i] + "}";
         }
         return List.of(lines);
+    }
+
+    @Test
+    void anInputFileIsDeletedOnlyWhenTheCheckpointAfterItsEndCompletesAndAfterItsStates(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("input.jsonl"), "{}");
+        String fileUri = new org.apache.flink.core.fs.Path(file.toUri()).toString();
+        CollectingStateOutput output = new CollectingStateOutput() {
+            @Override
+            public void release(long checkpointId, List<StateMessage> released) {
+                super.release(checkpointId, released);
+                assertTrue(Files.exists(file), "STATEs go out before their file is deleted");
+            }
+        };
+        StateReleaser releaser = new StateReleaser(output,
+                AfterRead.parse("delete", "--after-read", List.of(Locations.resolve(dir.toString()))));
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness = new OneInputStreamOperatorTestHarness<>(releaser)) {
+            harness.open();
+            state(harness, 1);
+            harness.processElement(new StreamRecord<>(StateMessage.inputCompleted("input", 1, fileUri)));
+            harness.snapshot(1L, 1L);
+            assertTrue(Files.exists(file), "the checkpoint covering the end has not completed yet");
+            harness.notifyOfCompletedCheckpoint(1L);
+            assertEquals(states(1), output.released);
+            assertFalse(Files.exists(file), "deleted once its checkpoint completed");
+        }
+    }
+
+    @Test
+    void anInputFileEndRestoredFromASnapshotIsActedOnAfterTheRestore(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("input.jsonl"), "{}");
+        String fileUri = new org.apache.flink.core.fs.Path(file.toUri()).toString();
+        AfterRead delete = AfterRead.parse("delete", "--after-read", List.of(Locations.resolve(dir.toString())));
+        OperatorSubtaskState snapshot;
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness =
+                new OneInputStreamOperatorTestHarness<>(new StateReleaser(new CollectingStateOutput(), delete))) {
+            harness.open();
+            harness.processElement(new StreamRecord<>(StateMessage.inputCompleted("input", 1, fileUri)));
+            snapshot = harness.snapshot(1L, 1L);
+        }
+        assertTrue(Files.exists(file), "the job failed before checkpoint 1's notification");
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> restored =
+                new OneInputStreamOperatorTestHarness<>(new StateReleaser(new CollectingStateOutput(), delete))) {
+            restored.initializeState(snapshot);
+            restored.open();
+            assertFalse(Files.exists(file), "checkpoint 1 is complete: the restore acts on what it covered");
+        }
     }
 
     @Test
