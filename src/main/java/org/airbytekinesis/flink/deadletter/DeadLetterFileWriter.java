@@ -1,8 +1,11 @@
 package org.airbytekinesis.flink.deadletter;
 
 import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
 import org.airbytekinesis.flink.fs.PublishedFile;
-import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.connector.file.sink.FileSinkCommittable;
 import org.apache.flink.core.fs.Path;
 
 /**
@@ -11,9 +14,10 @@ import org.apache.flink.core.fs.Path;
  * checkpoint barrier and at the end of the input, so when a checkpoint completes, the dead
  * letters before its barrier are in files under their final names. The STATE releaser relies on
  * that. Nothing is kept in Flink state: a published file needs nothing more, and the lines of
- * an unpublished one are read again after a restore.
+ * an unpublished one are read again after a restore. It hands the sink's committer nothing: that
+ * one is there only for what the former FileSink left in savepoints ({@link FormerFileSinkCommits}).
  */
-final class DeadLetterFileWriter implements SinkWriter<DeadLetter> {
+final class DeadLetterFileWriter implements CommittingSinkWriter<DeadLetter, FileSinkCommittable> {
     private final Path directory;
     private final int subtask;
     /** The file being written; null until the first dead letter after a flush, so no file is empty. */
@@ -40,6 +44,11 @@ final class DeadLetterFileWriter implements SinkWriter<DeadLetter> {
             file.publish();
             file = null;
         }
+    }
+
+    @Override
+    public Collection<FileSinkCommittable> prepareCommit() {
+        return List.of();
     }
 
     /** A file not published yet belongs to an attempt that ends without a checkpoint covering it. */
