@@ -1,6 +1,5 @@
 package org.airbytekinesis.flink.deadletter;
 
-import org.airbytekinesis.flink.BadInputException;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.common.functions.MapFunction;
@@ -44,7 +43,10 @@ public final class DeadLetterOutputs {
         return new DeadLetterFileSink(directory);
     }
 
-    /** Records in a Kinesis stream, through the given sink (one that flushes on checkpoint). */
+    /**
+     * Records in a Kinesis stream, through the given sink (one that flushes on checkpoint); a dead
+     * letter too large for one record is cut to fit ({@link KinesisDeadLetter}).
+     */
     public static DeadLetterOutput kinesis(String stream, Sink<KinesisEnvelope> sink, int maxRecordSizeBytes) {
         return deadLetters -> deadLetters
                 .map(new ToEnvelope(stream, maxRecordSizeBytes))
@@ -66,17 +68,7 @@ public final class DeadLetterOutputs {
 
         @Override
         public KinesisEnvelope map(DeadLetter deadLetter) {
-            // The partition key spreads dead letters over shards; source and line identify them.
-            String key = deadLetter.source + ":" + deadLetter.lineNumber;
-            key = key.length() > 256 ? key.substring(key.length() - 256) : key;
-            byte[] json = DeadLetterJson.toJsonLine(deadLetter);
-            if (json.length + key.length() > maxRecordSizeBytes) {
-                // It cannot be kept byte-exact in the stream: stop loudly rather than cut it.
-                throw new BadInputException(deadLetter.source, deadLetter.lineNumber, deadLetter.reason
-                        + ", and the line is too large for the dead-letter stream " + stream + " (" + json.length
-                        + " bytes as a dead letter); use a dead-letter directory (--dead-letter) for such input");
-            }
-            return new KinesisEnvelope(stream, key, json);
+            return KinesisDeadLetter.envelope(stream, deadLetter, maxRecordSizeBytes);
         }
     }
 }
