@@ -14,14 +14,18 @@ import org.apache.flink.core.fs.Path;
 
 /**
  * A file that appears under its final name only when it is complete and durable, through Flink's
- * file systems (file://, hdfs://, s3://, ...). Readers of the directory never see it half
- * written: either not at all, or whole.
+ * file systems (file://, hdfs://, s3://, ...): once {@link #publish()} returns, a reader of the
+ * directory finds it there whole; before, not at all (but see object stores below).
  *
  * <p>On file systems with an atomic rename (local, HDFS) it is written as the hidden
  * {@code .NAME.inprogress} in the same directory and renamed by {@link #publish()}. On object
  * stores ({@link FileSystemKind#OBJECT_STORE}, e.g. S3) it is written under its final name
  * directly: an object appears only when its upload completes, on close, and a rename there
- * would be a copy.
+ * would be a copy. There, {@link #discard()} can only close the upload (Flink's file system API
+ * has no abort, and Flink closes a task's leftover streams itself), which completes it: the
+ * object is visible under its final name until the delete right after, with what was written
+ * (flushed first, so it ends where a write ended), or for good if that delete fails; and with
+ * {@code replaceExisting}, the file it replaced is gone.
  *
  * <p>One writer per final name at a time; not thread-safe.
  */
@@ -129,6 +133,14 @@ public final class PublishedFile {
             return;
         }
         if (open) {
+            try {
+                if (isObjectStore(fileSystem)) {
+                    // Closing makes the object visible until it is deleted: not with half a write.
+                    stream.flush();
+                }
+            } catch (IOException | RuntimeException e) {
+                // closing and deleting is what matters
+            }
             open = false;
             try {
                 out.close();

@@ -135,6 +135,13 @@ class PublishedFileTest {
         replacement.write(CONTENT, 0, 2);
         replacement.publish();
         assertArrayEquals(new byte[] {'{', '"'}, Files.readAllBytes(target));
+
+        org.apache.flink.core.fs.Path otherPath =
+                new org.apache.flink.core.fs.Path(ObjectStoreLikeFileSystem.SCHEME + "://" + dir.resolve("other.jsonl").toAbsolutePath());
+        PublishedFile discarded = PublishedFile.create(otherPath, false);
+        discarded.write(CONTENT, 0, CONTENT.length);
+        discarded.discard();
+        assertEquals(List.of("object.jsonl"), names(), "a discarded object is deleted");
     }
 
     private static org.apache.flink.core.fs.Path flinkPath(Path path) {
