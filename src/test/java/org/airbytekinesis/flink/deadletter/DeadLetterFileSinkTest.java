@@ -15,6 +15,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.operators.sink.SinkWriterOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,30 @@ class DeadLetterFileSinkTest {
         assertEquals(1, allFiles().size(), "only the published file: " + allFiles());
     }
 
+    /** At-least-once: what a restore reads again is dead-lettered again, next to what was published. */
+    @Test
+    void deadLettersPublishedForACheckpointThatNeverCompletesAreWrittenAgainAfterTheRestore() throws Exception {
+        OperatorSubtaskState checkpoint1;
+        try (OneInputStreamOperatorTestHarness<DeadLetter, ?> harness = harness(0)) {
+            harness.processElement(deadLetter(1, "before checkpoint 1"), 0);
+            harness.prepareSnapshotPreBarrier(1);
+            checkpoint1 = harness.snapshot(1, 1);
+            harness.notifyOfCompletedCheckpoint(1);
+            harness.processElement(deadLetter(2, "before checkpoint 2"), 0);
+            harness.prepareSnapshotPreBarrier(2);
+            harness.processElement(deadLetter(3, "after checkpoint 2's barrier"), 0);
+            // the task fails before checkpoint 2 completes
+        }
+        try (OneInputStreamOperatorTestHarness<DeadLetter, ?> restored = newHarness(0)) {
+            restored.initializeState(checkpoint1);
+            restored.open();
+            restored.processElement(deadLetter(2, "before checkpoint 2"), 0);
+            restored.processElement(deadLetter(3, "after checkpoint 2's barrier"), 0);
+            restored.endInput();
+        }
+        assertEquals(List.of("in.jsonl:1", "in.jsonl:2", "in.jsonl:2", "in.jsonl:3"), visible());
+    }
+
     @Test
     void filesAreNamedByUtcTimeSubtaskAndARandomPartSoNoTwoWritersShareAName() throws Exception {
         for (int subtask : new int[] {0, 1, 1}) {
@@ -112,10 +137,14 @@ class DeadLetterFileSinkTest {
     }
 
     private OneInputStreamOperatorTestHarness<DeadLetter, ?> harness(int subtask) throws Exception {
-        OneInputStreamOperatorTestHarness<DeadLetter, ?> harness = new OneInputStreamOperatorTestHarness<>(
-                new SinkWriterOperatorFactory<>(DeadLetterOutputs.directorySink(dir.toUri().toString())), 2, 2, subtask);
+        OneInputStreamOperatorTestHarness<DeadLetter, ?> harness = newHarness(subtask);
         harness.open();
         return harness;
+    }
+
+    private OneInputStreamOperatorTestHarness<DeadLetter, ?> newHarness(int subtask) throws Exception {
+        return new OneInputStreamOperatorTestHarness<>(
+                new SinkWriterOperatorFactory<>(DeadLetterOutputs.directorySink(dir.toUri().toString())), 2, 2, subtask);
     }
 
     private static DeadLetter deadLetter(long line, String text) {
