@@ -193,7 +193,7 @@ class DeployKubernetesFilesTest {
             assertEquals("write", args.get(0));
             List<String> uris = new ArrayList<>(List.of(valueOf(args, "--input"), valueOf(args, "--dead-letter"),
                     valueOf(args, "--state-out")));
-            assertTrue(uris.stream().allMatch(u -> u.startsWith("s3a://")), uris + ": the Hadoop S3 file system (FileSink)");
+            assertTrue(uris.stream().allMatch(u -> u.startsWith("s3a://")), uris + ": the Hadoop S3 file system");
             for (Map.Entry<String, JsonNode> entry : deployment.path("spec").path("flinkConfiguration").properties()) {
                 if (entry.getValue().asText().matches("^s3[a-z]?://.*")) {
                     uris.add(entry.getValue().asText());
