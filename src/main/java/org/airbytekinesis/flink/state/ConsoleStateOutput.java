@@ -22,8 +22,8 @@ import org.apache.flink.core.fs.Path;
  * <p>After a restart from a checkpoint or a savepoint, states of that checkpoint can come round
  * again; the last line printed per run and input is remembered for the JVM's life, so each
  * STATE is printed once and never an older one after a newer one. That is exact for local runs,
- * where the job and this output share the JVM; a restore in another JVM may repeat the STATEs
- * of the checkpoint it restores (in a directory, the file of that checkpoint is written again).
+ * where the job and this output share the JVM; a restore in another JVM may print again the
+ * STATEs of the checkpoint it restores (in a directory, the file of that checkpoint is kept).
  */
 public final class ConsoleStateOutput implements StateOutput {
     private static final long serialVersionUID = 1L;
@@ -75,10 +75,18 @@ public final class ConsoleStateOutput implements StateOutput {
         }
     }
 
-    /** One file per release, named by its checkpoint: a repeated release rewrites the same file. */
+    /**
+     * One file per release, named by its checkpoint. When that file is there already, the
+     * release repeats one made before a restore in another JVM: the completion of that checkpoint
+     * released every STATE its snapshot held, into this file or an earlier one. It is kept, never
+     * replaced (a failed write over it could leave neither).
+     */
     private void writeToDirectory(long checkpointId, List<StateMessage> states) throws IOException {
         Path target = new Path(stateOut + "run-" + runId + "/" + String.format("checkpoint-%019d.jsonl", checkpointId));
-        PublishedFile out = PublishedFile.create(target, true);
+        if (target.getFileSystem().exists(target)) {
+            return;
+        }
+        PublishedFile out = PublishedFile.create(target, false);
         try {
             writeLines(out.stream(), states);
             out.publish();

@@ -225,24 +225,26 @@ class DeadLetterVisibilityITCase {
         public void open(String jobId) {}
 
         @Override
-        public void write(StateMessage state) throws IOException {
-            String file = VisibleDeadLetters.where(state.source, state.lineNumber);
-            file = file.substring(0, file.lastIndexOf(':'));
-            Set<String> visible = new HashSet<>();
-            for (JsonNode deadLetter : VisibleDeadLetters.read(Path.of(deadLetterDir))) {
-                visible.add(VisibleDeadLetters.where(deadLetter));
-            }
-            List<Long> missing = new ArrayList<>();
-            for (long line : badLinesByFile.getOrDefault(file, new TreeSet<>()).headSet(state.lineNumber)) {
-                if (!visible.contains(VisibleDeadLetters.where(file, line))) {
-                    missing.add(line);
+        public void release(long checkpointId, List<StateMessage> states) throws IOException {
+            for (StateMessage state : states) {
+                String file = VisibleDeadLetters.where(state.source, state.lineNumber);
+                file = file.substring(0, file.lastIndexOf(':'));
+                Set<String> visible = new HashSet<>();
+                for (JsonNode deadLetter : VisibleDeadLetters.read(Path.of(deadLetterDir))) {
+                    visible.add(VisibleDeadLetters.where(deadLetter));
                 }
+                List<Long> missing = new ArrayList<>();
+                for (long line : badLinesByFile.getOrDefault(file, new TreeSet<>()).headSet(state.lineNumber)) {
+                    if (!visible.contains(VisibleDeadLetters.where(file, line))) {
+                        missing.add(line);
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    VIOLATIONS.add("STATE at " + file + ":" + state.lineNumber + " released while the dead letters of lines "
+                            + missing + " were not in a visible file");
+                }
+                RELEASED.add(file + ":" + state.lineNumber);
             }
-            if (!missing.isEmpty()) {
-                VIOLATIONS.add("STATE at " + file + ":" + state.lineNumber + " released while the dead letters of lines "
-                        + missing + " were not in a visible file");
-            }
-            RELEASED.add(file + ":" + state.lineNumber);
         }
 
         @Override

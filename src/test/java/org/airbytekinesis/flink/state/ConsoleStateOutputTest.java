@@ -89,6 +89,16 @@ class ConsoleStateOutputTest {
                 Files.readString(run.resolve("checkpoint-0000000000000000004.jsonl")));
         assertEquals("{\"type\":\"STATE\",\"state\":{\"line\":8}}\n",
                 Files.readString(run.resolve("checkpoint-0000000000000000009.jsonl")));
+
+        // A restore in another JVM (no memory of what was printed) releases checkpoint 9 again,
+        // with a STATE that checkpoint 4 had released: the file is kept as it was.
+        ConsoleStateOutput restored = new ConsoleStateOutput(target);
+        restored.open("run-1");
+        restored.release(9, List.of(state("other.jsonl", 5), state("in.jsonl", 8)));
+        restored.close();
+        assertEquals("{\"type\":\"STATE\",\"state\":{\"line\":8}}\n",
+                Files.readString(run.resolve("checkpoint-0000000000000000009.jsonl")));
+        assertEquals(2, names(run).size());
     }
 
     @Test
