@@ -20,7 +20,8 @@ public final class AirbyteKinesisMain {
 
     static final String USAGE = "usage: airbyte-kinesis spec | check --config CONFIG.json"
             + " | write --config CONFIG.json --catalog CATALOG.json [--input PATH ...] [--watch [--watch-interval 10s]]"
-            + " [--state-out FILE] [--dead-letter DIR] [--checkpoint-interval 10s] | msf [--properties PROPERTIES.json]";
+            + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/] [--dead-letter DIR] [--checkpoint-interval 10s]"
+            + " | msf [--properties PROPERTIES.json]";
 
     private AirbyteKinesisMain() {}
 

@@ -112,7 +112,7 @@ public final class WriteCommand {
         if (plan.readsStdin() && System.console() != null) {
             console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
         }
-        DataStream<InputLine> lines = inputLines(env, plan, overwrite, local);
+        DataStream<InputLine> lines = inputLines(env, plan, overwrite);
         definePipeline(lines, plan, connection, deadLetterDirectory);
 
         JobExecutionResult result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
@@ -144,8 +144,7 @@ public final class WriteCommand {
     }
 
     /** The input, from the source of the plan, wrapped so that the sync's start runs once ({@link SyncStartSource}). */
-    private static DataStream<InputLine> inputLines(
-            StreamExecutionEnvironment env, WritePlan plan, OverwriteStreams overwrite, boolean local) {
+    private static DataStream<InputLine> inputLines(StreamExecutionEnvironment env, WritePlan plan, OverwriteStreams overwrite) {
         String runId = UUID.randomUUID().toString();
         if (plan.socket() != null) {
             return fromSource(env, SocketLineSource.of(plan.socket(), plan.bounded(), runId), overwrite)

@@ -26,9 +26,6 @@ public final class WriteOptions {
             + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/|URI] [--dead-letter DIR]"
             + " [--checkpoint-interval 10s]";
 
-    /** What the source reads when no {@code --input} is given. */
-    public static final String STDIN = WritePlan.STDIN;
-
     private final Path config;
     private final Path catalog;
     private final List<String> inputs;

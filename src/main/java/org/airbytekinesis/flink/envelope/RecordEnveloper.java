@@ -162,7 +162,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
                 countRecord(line, kinesisStream);
             }
         } else if (message.isState()) {
-            stateWithStats(line, message);
+            takeRecordCount(line, message);
         }
     }
 
@@ -236,6 +236,13 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
      * Counts are per input: files read side by side do not count into each other's states.
      */
     private StateMessage stateWithStats(InputLine line, ScannedMessage message) {
+        byte[] json = DestinationStats.withRecordCount(line.bytes, message.stateStart(), message.stateEnd(),
+                takeRecordCount(line, message), message.stateHasDestinationStats());
+        return new StateMessage(line.source, line.lineNumber, json);
+    }
+
+    /** The records this STATE counts, which start counting anew after it. */
+    private long takeRecordCount(InputLine line, ScannedMessage message) {
         long recordCount;
         if ("STREAM".equals(message.stateType())) {
             String kinesisStream = message.stateStreamName() == null
@@ -249,9 +256,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             Map<String, Long> counts = sinceLastState.remove(line.sourceId);
             recordCount = counts == null ? 0 : counts.getOrDefault(ALL_STREAMS, 0L);
         }
-        byte[] json = DestinationStats.withRecordCount(line.bytes, message.stateStart(), message.stateEnd(),
-                recordCount, message.stateHasDestinationStats());
-        return new StateMessage(line.source, line.lineNumber, json);
+        return recordCount;
     }
 
     /** An input's record counts since its last state: per Kinesis stream, and {@link #ALL_STREAMS}. */

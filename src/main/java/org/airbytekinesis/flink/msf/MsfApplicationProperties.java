@@ -501,15 +501,6 @@ public final class MsfApplicationProperties {
         return deadLetter;
     }
 
-    /** A resolved {@link StateOutTarget}, or null when not given. */
-    public String stateOut() {
-        return stateOut;
-    }
-
-    public AfterRead afterRead() {
-        return afterRead;
-    }
-
     /** Unknown groups and keys, ready to log (names only, never values). */
     public List<String> warnings() {
         return warnings;

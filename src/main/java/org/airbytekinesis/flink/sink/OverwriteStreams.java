@@ -2,6 +2,7 @@ package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.source.SyncStartSource;
@@ -38,10 +39,6 @@ public final class OverwriteStreams implements SyncStartSource.SyncStart {
         this.readyTimeout = readyTimeout;
     }
 
-    public List<String> streams() {
-        return streams;
-    }
-
     @Override
     public void freshStart() {
         if (streams.isEmpty()) {
@@ -63,7 +60,7 @@ public final class OverwriteStreams implements SyncStartSource.SyncStart {
         withProvisioner(provisioner -> provisioner.ensureActive(streams, creation));
     }
 
-    private void withProvisioner(java.util.function.Consumer<StreamProvisioner> work) {
+    private void withProvisioner(Consumer<StreamProvisioner> work) {
         try (KinesisClient client = KinesisClients.create(connection)) {
             work.accept(new StreamProvisioner(client, connection.where(), readyTimeout));
         } catch (SetupException e) {

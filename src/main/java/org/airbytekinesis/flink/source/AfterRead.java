@@ -87,10 +87,6 @@ public final class AfterRead implements Serializable {
         return new AfterRead(Action.MOVE, archive, List.copyOf(inputs));
     }
 
-    public boolean leavesFiles() {
-        return action == Action.LEAVE;
-    }
-
     /** Deletes or moves the input file {@code fileUri}, whose records are all durable now. */
     public void inputCompleted(String fileUri) {
         if (action == Action.LEAVE) {
