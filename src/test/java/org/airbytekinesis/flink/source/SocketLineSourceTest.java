@@ -8,22 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.BiConsumer;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
-import org.apache.flink.api.connector.source.ReaderInfo;
-import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumerator;
-import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.api.connector.source.SplitsAssignment;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup;
 import org.apache.flink.util.InstantiationUtil;
+import org.airbytekinesis.flink.testing.RecordingEnumeratorContext;
 import org.junit.jupiter.api.Test;
 
 /** The {@code tcp://} parser, the serializers, the enumerator and the source's settings. */
@@ -144,7 +136,7 @@ class SocketLineSourceTest {
 
     @Test
     void theFirstReaderThatAsksGetsTheSplitAndEveryAskerHearsThereAreNoMore() throws Exception {
-        FakeEnumeratorContext context = new FakeEnumeratorContext(0, 1, 2);
+        RecordingEnumeratorContext<SocketLineSplit> context = new RecordingEnumeratorContext<>(0, 1, 2);
         SocketLineSource source = SocketLineSource.of("localhost", 9000, true, "run");
         SplitEnumerator<SocketLineSplit, SocketLineEnumerator.State> enumerator = source.createEnumerator(context);
         enumerator.start();
@@ -158,7 +150,7 @@ class SocketLineSourceTest {
 
     @Test
     void aSplitGivenBackGoesToTheNextReaderThatAsks() throws Exception {
-        FakeEnumeratorContext context = new FakeEnumeratorContext(0);
+        RecordingEnumeratorContext<SocketLineSplit> context = new RecordingEnumeratorContext<>(0);
         SocketLineSource source = SocketLineSource.of("localhost", 9000, false, "run");
         SplitEnumerator<SocketLineSplit, SocketLineEnumerator.State> enumerator = source.createEnumerator(context);
         enumerator.handleSplitRequest(0, null);
@@ -172,13 +164,13 @@ class SocketLineSourceTest {
 
     @Test
     void aRestoredEnumeratorAssignsTheSplitItHeld() throws Exception {
-        FakeEnumeratorContext context = new FakeEnumeratorContext(0);
+        RecordingEnumeratorContext<SocketLineSplit> context = new RecordingEnumeratorContext<>(0);
         SocketLineSource source = SocketLineSource.of("localhost", 9000, true, "run");
         SocketLineSplit held = new SocketLineSplit("tcp://localhost:9000", 0, 0, false);
         source.restoreEnumerator(context, new SocketLineEnumerator.State(held)).handleSplitRequest(0, null);
         assertEquals(Map.of(0, List.of(held)), context.assigned);
 
-        FakeEnumeratorContext after = new FakeEnumeratorContext(0);
+        RecordingEnumeratorContext<SocketLineSplit> after = new RecordingEnumeratorContext<>(0);
         source.restoreEnumerator(after, new SocketLineEnumerator.State(null)).handleSplitRequest(0, null);
         assertTrue(after.assigned.isEmpty());
         assertEquals(List.of(0), after.noMoreSplits);
@@ -186,7 +178,7 @@ class SocketLineSourceTest {
 
     @Test
     void anUnregisteredReaderDoesNotGetTheSplit() throws Exception {
-        FakeEnumeratorContext context = new FakeEnumeratorContext();
+        RecordingEnumeratorContext<SocketLineSplit> context = new RecordingEnumeratorContext<>();
         SplitEnumerator<SocketLineSplit, SocketLineEnumerator.State> enumerator =
                 SocketLineSource.of("localhost", 9000, true, "run").createEnumerator(context);
         enumerator.handleSplitRequest(0, null);
@@ -234,62 +226,5 @@ class SocketLineSourceTest {
         assertThrows(IllegalArgumentException.class, () -> SocketLineSource.of("localhost", 9000, true, ""));
         assertThrows(IllegalArgumentException.class, () -> SocketLineSource.of("localhost:9000", true, "run"));
         assertThrows(IllegalArgumentException.class, () -> SocketLineSource.of(" ", 9000, true, "run"));
-    }
-
-    /** Records what the enumerator does; the readers given are registered. */
-    static final class FakeEnumeratorContext implements SplitEnumeratorContext<SocketLineSplit> {
-        final Map<Integer, List<SocketLineSplit>> assigned = new HashMap<>();
-        final List<Integer> noMoreSplits = new ArrayList<>();
-        private final Map<Integer, ReaderInfo> readers = new HashMap<>();
-
-        FakeEnumeratorContext(int... registered) {
-            for (int subtask : registered) {
-                readers.put(subtask, new ReaderInfo(subtask, "localhost"));
-            }
-        }
-
-        @Override
-        public SplitEnumeratorMetricGroup metricGroup() {
-            return null;
-        }
-
-        @Override
-        public void sendEventToSourceReader(int subtaskId, SourceEvent event) {}
-
-        @Override
-        public int currentParallelism() {
-            return readers.size();
-        }
-
-        @Override
-        public Map<Integer, ReaderInfo> registeredReaders() {
-            return readers;
-        }
-
-        @Override
-        public void assignSplits(SplitsAssignment<SocketLineSplit> assignment) {
-            assignment.assignment().forEach((subtask, splits) ->
-                    assigned.computeIfAbsent(subtask, s -> new ArrayList<>()).addAll(splits));
-        }
-
-        @Override
-        public void signalNoMoreSplits(int subtask) {
-            noMoreSplits.add(subtask);
-        }
-
-        @Override
-        public <T> void callAsync(Callable<T> callable, BiConsumer<T, Throwable> handler) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public <T> void callAsync(Callable<T> callable, BiConsumer<T, Throwable> handler, long initialDelay, long period) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public void runInCoordinatorThread(Runnable runnable) {
-            runnable.run();
-        }
     }
 }

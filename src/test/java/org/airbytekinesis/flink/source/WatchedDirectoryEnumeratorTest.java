@@ -13,22 +13,13 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.Callable;
-import java.util.function.BiConsumer;
 import java.util.stream.Collectors;
-import org.apache.flink.api.connector.source.ReaderInfo;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SplitEnumerator;
-import org.apache.flink.api.connector.source.SplitEnumeratorContext;
-import org.apache.flink.api.connector.source.SplitsAssignment;
 import org.apache.flink.connector.file.src.FileSourceSplit;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
-import org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.core.LogEvent;
@@ -38,6 +29,7 @@ import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.airbytekinesis.flink.testing.RecordingEnumeratorContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -284,10 +276,10 @@ class WatchedDirectoryEnumeratorTest {
     /** An enumerator of the source, its context, and the source's state serializer. */
     static final class Watch<E> {
         final Source<InputLine, FileSourceSplit, E> source;
-        final ListingContext context;
+        final RecordingEnumeratorContext<FileSourceSplit> context;
         final SplitEnumerator<FileSourceSplit, E> enumerator;
 
-        private Watch(Source<InputLine, FileSourceSplit, E> source, ListingContext context, E state) throws Exception {
+        private Watch(Source<InputLine, FileSourceSplit, E> source, RecordingEnumeratorContext<FileSourceSplit> context, E state) throws Exception {
             this.source = source;
             this.context = context;
             this.enumerator = state == null ? source.createEnumerator(context) : source.restoreEnumerator(context, state);
@@ -295,12 +287,12 @@ class WatchedDirectoryEnumeratorTest {
         }
 
         static <E> Watch<E> of(Source<InputLine, FileSourceSplit, E> source, int... readers) throws Exception {
-            return new Watch<>(source, new ListingContext(readers), null);
+            return new Watch<>(source, new RecordingEnumeratorContext<>(readers), null);
         }
 
         static <E> Watch<E> restoring(Source<InputLine, FileSourceSplit, E> source, int version, byte[] state,
                 int... readers) throws Exception {
-            return new Watch<>(source, new ListingContext(readers),
+            return new Watch<>(source, new RecordingEnumeratorContext<>(readers),
                     source.getEnumeratorCheckpointSerializer().deserialize(version, state));
         }
 
@@ -316,7 +308,7 @@ class WatchedDirectoryEnumeratorTest {
 
         /** Runs the periodic listing once, here and now. */
         void list() {
-            context.runListing();
+            context.runPeriodic();
         }
 
         /** What the reader gets when it asks until nothing is left. */
@@ -326,88 +318,11 @@ class WatchedDirectoryEnumeratorTest {
                 enumerator.handleSplitRequest(reader, null);
                 List<FileSourceSplit> got = context.take(reader);
                 if (got.isEmpty()) {
+                    assertTrue(context.noMoreSplits.isEmpty(), "a watched directory never runs out of splits");
                     return all;
                 }
                 all.addAll(got);
             }
-        }
-    }
-
-    /** Records assignments; the periodic call is kept and run when the test says so. */
-    static final class ListingContext implements SplitEnumeratorContext<FileSourceSplit> {
-        private final Map<Integer, ReaderInfo> readers = new HashMap<>();
-        private final Map<Integer, List<FileSourceSplit>> assigned = new HashMap<>();
-        private Runnable periodic;
-
-        ListingContext(int... registered) {
-            for (int subtask : registered) {
-                readers.put(subtask, new ReaderInfo(subtask, "localhost"));
-            }
-        }
-
-        List<FileSourceSplit> take(int reader) {
-            List<FileSourceSplit> splits = assigned.remove(reader);
-            return splits == null ? List.of() : splits;
-        }
-
-        void runListing() {
-            periodic.run();
-        }
-
-        @Override
-        public SplitEnumeratorMetricGroup metricGroup() {
-            return null;
-        }
-
-        @Override
-        public void sendEventToSourceReader(int subtaskId, SourceEvent event) {}
-
-        @Override
-        public int currentParallelism() {
-            return readers.size();
-        }
-
-        @Override
-        public Map<Integer, ReaderInfo> registeredReaders() {
-            return readers;
-        }
-
-        @Override
-        public void assignSplits(SplitsAssignment<FileSourceSplit> assignment) {
-            assignment.assignment().forEach((subtask, splits) ->
-                    assigned.computeIfAbsent(subtask, s -> new ArrayList<>()).addAll(splits));
-        }
-
-        @Override
-        public void signalNoMoreSplits(int subtask) {
-            throw new AssertionError("a watched directory never runs out of splits");
-        }
-
-        @Override
-        public <T> void callAsync(Callable<T> callable, BiConsumer<T, Throwable> handler) {
-            call(callable, handler);
-        }
-
-        @Override
-        public <T> void callAsync(Callable<T> callable, BiConsumer<T, Throwable> handler, long initialDelay, long period) {
-            assertTrue(period > 0, "periodic");
-            periodic = () -> call(callable, handler);
-        }
-
-        private static <T> void call(Callable<T> callable, BiConsumer<T, Throwable> handler) {
-            T result;
-            try {
-                result = callable.call();
-            } catch (Throwable t) {
-                handler.accept(null, t);
-                return;
-            }
-            handler.accept(result, null);
-        }
-
-        @Override
-        public void runInCoordinatorThread(Runnable runnable) {
-            runnable.run();
         }
     }
 }
