@@ -1,17 +1,11 @@
 package org.airbytekinesis.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -19,14 +13,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
+import org.airbytekinesis.flink.testing.WriteRuns;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
 import org.apache.flink.api.common.JobID;
-import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.client.program.ClusterClient;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.client.JobStatusMessage;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -98,46 +91,21 @@ class OverwriteResumeITCase {
     }
 
     private CompletableFuture<Void> runWrite(Path config, Path catalog, Path inbox, Configuration settings) {
-        List<String> args = List.of("--config", config.toString(), "--catalog", catalog.toString(),
+        return WriteRuns.start(settings, List.of("--config", config.toString(), "--catalog", catalog.toString(),
                 "--input", inbox.toString(), "--watch", "--watch-interval", "200ms", "--checkpoint-interval", "300ms",
-                "--dead-letter", dir.resolve("dead-letter").toString());
-        return CompletableFuture.runAsync(() -> {
-            try {
-                new WriteCommand(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), settings)
-                        .run(WriteOptions.parse(args));
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
+                "--dead-letter", dir.resolve("dead-letter").toString()));
     }
 
     /** Stops the one running job with a savepoint, once it has completed a checkpoint or two. */
     private String stopWithSavepoint(ClusterClient<?> cluster) throws Exception {
-        JobID job = null;
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (job == null && System.nanoTime() < deadline) {
-            for (JobStatusMessage status : cluster.listJobs().get()) {
-                if (status.getJobState() == JobStatus.RUNNING) {
-                    job = status.getJobId();
-                }
-            }
-            Thread.sleep(50);
-        }
-        assertTrue(job != null, "a running job");
+        JobID job = WriteRuns.runningJob(cluster);
         Thread.sleep(700);
         return cluster.stopWithSavepoint(job, false, dir.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
                 .get(60, TimeUnit.SECONDS);
     }
 
-    /** Records {@code {"seq": from..to-1}}, written as NAME.tmp and renamed, as the watch rule says. */
     private static void deliver(Path inbox, String name, int from, int to) throws IOException {
-        List<String> lines = new ArrayList<>();
-        for (int seq = from; seq < to; seq++) {
-            lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"replaced\",\"emitted_at\":1,\"data\":{\"seq\":" + seq + "}}}");
-        }
-        lines.add("{\"type\":\"STATE\",\"state\":{\"data\":{\"upTo\":" + to + "}}}");
-        Path partial = Files.write(inbox.resolve(name + ".tmp"), lines, StandardCharsets.UTF_8);
-        Files.move(partial, inbox.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+        WriteRuns.deliver(inbox, name, "replaced", from, to);
     }
 
     private static void awaitSeqs(KinesisStreamReader reader, int count) throws Exception {
