@@ -5,6 +5,7 @@ import java.util.List;
 import org.airbytekinesis.flink.airbyte.AirbyteMessages;
 import org.airbytekinesis.flink.config.Secrets;
 import org.airbytekinesis.flink.msf.MsfCommand;
+import org.airbytekinesis.flink.sink.PermanentKinesisError;
 import org.apache.flink.util.ExceptionUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,9 @@ public final class AirbyteKinesisMain {
             // platform a TRACE ERROR on stdout.
             LOG.info("{} failed", command, t);
             String message = Secrets.redact(oneLine(t));
-            boolean setupProblem = ExceptionUtils.findThrowable(t, SetupException.class).isPresent();
+            boolean setupProblem = ExceptionUtils.findThrowable(t, SetupException.class).isPresent()
+                    || ExceptionUtils.findThrowable(t, PermanentKinesisError.class).map(PermanentKinesisError::isConfiguration)
+                            .orElse(false);
             System.out.println(AirbyteMessages.traceError(message, Secrets.redact(t.toString()),
                     setupProblem ? "config_error" : "system_error"));
             System.out.flush();
@@ -90,6 +93,7 @@ public final class AirbyteKinesisMain {
         String message = ExceptionUtils.findThrowable(failure, BadInputException.class)
                 .map(Throwable::getMessage)
                 .or(() -> ExceptionUtils.findThrowable(failure, SetupException.class).map(Throwable::getMessage))
+                .or(() -> ExceptionUtils.findThrowable(failure, PermanentKinesisError.class).map(Throwable::getMessage))
                 .orElseGet(() -> {
                     Throwable root = ExceptionUtils.stripExecutionException(failure);
                     while (root.getCause() != null && root.getCause() != root) {

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.OverwriteStreams;
+import org.airbytekinesis.flink.sink.SinkMemory;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
@@ -40,6 +42,7 @@ import org.apache.flink.api.connector.source.SourceSplit;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.plugin.PluginUtils;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -113,7 +116,7 @@ public final class WriteCommand {
             console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
         }
         DataStream<InputLine> lines = inputLines(env, plan, overwrite);
-        definePipeline(lines, plan, connection, deadLetterDirectory);
+        definePipeline(lines, plan, connection, deadLetterDirectory, sinkMemory(env, plan, local));
 
         JobExecutionResult result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
         printSummary(result, plan.routes(), local, config.deadLetterStream().orElse(deadLetterDirectory));
@@ -165,12 +168,13 @@ public final class WriteCommand {
     }
 
     /** The pipeline: the real Kinesis sinks, dead-letter output and STATE output around the workflow. */
-    private static void definePipeline(
-            DataStream<InputLine> lines, WritePlan plan, KinesisConnection connection, String deadLetterDirectory) {
+    private static void definePipeline(DataStream<InputLine> lines, WritePlan plan, KinesisConnection connection,
+            String deadLetterDirectory, SinkMemory memory) {
         DestinationConfig config = plan.config();
-        KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes());
+        KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
+                Duration.ofSeconds(config.retryDeadlineSeconds()));
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
-                .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forStream(stream), config.maxRecordSizeBytes()))
+                .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forDeadLetters(stream), config.maxRecordSizeBytes()))
                 .orElseGet(() -> deadLetterDirectory == null
                         ? DeadLetterOutputs.none()
                         : DeadLetterOutputs.directory(deadLetterDirectory));
@@ -180,6 +184,19 @@ public final class WriteCommand {
         }
         AirbyteKinesisJob.defineWorkflow(lines, plan.routes(), envelopeSettings, sinks::forStream,
                 new ConsoleStateOutput(plan.stateOut()), deadLetters, plan.afterRead());
+    }
+
+    /**
+     * The sinks' memory budget of a TaskManager, split over the sink writers one can run: a
+     * writer of every Kinesis sink in each task slot (a local run's MiniCluster has a slot per
+     * unit of parallelism; a cluster says how many in {@code taskmanager.numberOfTaskSlots}).
+     */
+    private static SinkMemory sinkMemory(StreamExecutionEnvironment env, WritePlan plan, boolean local) {
+        int sinks = plan.routes().kinesisStreams().size() + (plan.config().deadLetterStream().isPresent() ? 1 : 0);
+        int slots = local ? env.getParallelism() : env.getConfiguration().get(TaskManagerOptions.NUM_TASK_SLOTS);
+        SinkMemory memory = SinkMemory.of(plan.config().bufferMemoryMb(), sinks * Math.max(1, slots));
+        LOG.info("Kinesis sink memory: {} ({} sinks, {} slots per TaskManager)", memory, sinks, slots);
+        return memory;
     }
 
     /**

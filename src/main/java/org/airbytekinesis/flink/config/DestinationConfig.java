@@ -34,6 +34,8 @@ public final class DestinationConfig implements Serializable {
     public static final String AB_ID_MODE = "abIdMode";
     public static final String STREAM_MODE = "streamMode";
     public static final String KMS_KEY_ID = "kmsKeyId";
+    public static final String RETRY_DEADLINE_SECONDS = "retryDeadlineSeconds";
+    public static final String BUFFER_MEMORY_MB = "bufferMemoryMb";
 
     public static final int DEFAULT_SHARD_COUNT = 5;
     public static final int DEFAULT_BUFFER_SIZE = 100;
@@ -43,10 +45,14 @@ public final class DestinationConfig implements Serializable {
     public static final int DEFAULT_MAX_RECORD_SIZE_BYTES = 1024 * 1024;
     /** The largest record Kinesis accepts when the limit is raised on request. */
     public static final int MAX_MAX_RECORD_SIZE_BYTES = 10 * 1024 * 1024;
+    /** Half the checkpoint timeout's default: a stuck stream fails the run naming its error first. */
+    public static final int DEFAULT_RETRY_DEADLINE_SECONDS = 300;
+    public static final int DEFAULT_BUFFER_MEMORY_MB = 256;
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
                     MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, STREAM_MODE, KMS_KEY_ID,
+                    RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
                     CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
 
@@ -60,6 +66,8 @@ public final class DestinationConfig implements Serializable {
     private final String deadLetterStream;
     private final BadInputPolicy badInputPolicy;
     private final IdMode idMode;
+    private final int retryDeadlineSeconds;
+    private final int bufferMemoryMb;
     private final List<String> unknownKeys;
 
     private DestinationConfig(
@@ -73,6 +81,8 @@ public final class DestinationConfig implements Serializable {
             String deadLetterStream,
             BadInputPolicy badInputPolicy,
             IdMode idMode,
+            int retryDeadlineSeconds,
+            int bufferMemoryMb,
             List<String> unknownKeys) {
         this.endpoint = endpoint;
         this.region = region;
@@ -84,6 +94,8 @@ public final class DestinationConfig implements Serializable {
         this.deadLetterStream = deadLetterStream;
         this.badInputPolicy = badInputPolicy;
         this.idMode = idMode;
+        this.retryDeadlineSeconds = retryDeadlineSeconds;
+        this.bufferMemoryMb = bufferMemoryMb;
         this.unknownKeys = unknownKeys;
     }
 
@@ -164,6 +176,10 @@ public final class DestinationConfig implements Serializable {
                 })
                 .orElse(IdMode.POSITION);
 
+        int retryDeadlineSeconds = optionalInt(root, RETRY_DEADLINE_SECONDS, 10, 86_400)
+                .orElse(DEFAULT_RETRY_DEADLINE_SECONDS);
+        int bufferMemoryMb = optionalInt(root, BUFFER_MEMORY_MB, 16, 1_048_576).orElse(DEFAULT_BUFFER_MEMORY_MB);
+
         Set<String> unknown = new TreeSet<>();
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -182,6 +198,8 @@ public final class DestinationConfig implements Serializable {
                 deadLetterStream,
                 badInputPolicy,
                 idMode,
+                retryDeadlineSeconds,
+                bufferMemoryMb,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
     }
 
@@ -305,6 +323,19 @@ public final class DestinationConfig implements Serializable {
         return idMode;
     }
 
+    /**
+     * How long a stream's writes may fail retryably without writing anything before the run
+     * fails naming the last error.
+     */
+    public int retryDeadlineSeconds() {
+        return retryDeadlineSeconds;
+    }
+
+    /** MiB of records the Kinesis sinks of one TaskManager may hold, buffered and in flight. */
+    public int bufferMemoryMb() {
+        return bufferMemoryMb;
+    }
+
     /** Keys the config holds that this destination does not know, sorted. */
     public List<String> unknownKeys() {
         return unknownKeys;
@@ -322,6 +353,8 @@ public final class DestinationConfig implements Serializable {
                 + (deadLetterStream == null ? "" : ", deadLetterStream=" + deadLetterStream)
                 + ", onBadInput=" + badInputPolicy.configValue()
                 + ", abIdMode=" + idMode.configValue()
+                + ", retryDeadlineSeconds=" + retryDeadlineSeconds
+                + ", bufferMemoryMb=" + bufferMemoryMb
                 + "}";
     }
 }

@@ -47,7 +47,7 @@ final class KinesisDeadLetter {
     }
 
     static int utf8Length(String text) {
-        return text.getBytes(StandardCharsets.UTF_8).length;
+        return Utf8.encodedLength(text);
     }
 
     /** The last {@code count} code points of {@code text}; a surrogate pair is never split. */

@@ -38,7 +38,60 @@ public final class KinesisErrors {
             "AccessDenied",
             "UnauthorizedOperation");
 
+    /**
+     * Error codes of a PutRecords request, or of one of its entries, that retrying cannot cure:
+     * credentials and permissions (a policy changed mid-run), the stream's KMS key, a stream
+     * gone, and requests or records the stream will not take. {@code KMSThrottlingException} is
+     * not among them: it passes.
+     */
+    public static final Set<String> PERMANENT_WRITE_ERRORS;
+
+    /** 4xx error codes that are worth retrying: throttling of every kind. */
+    private static final Set<String> RETRYABLE_CLIENT_ERRORS = Set.of(
+            "ProvisionedThroughputExceededException",
+            "LimitExceededException",
+            "ThrottlingException",
+            "Throttling",
+            "ThrottledException",
+            "RequestLimitExceeded",
+            "TooManyRequestsException",
+            "KMSThrottlingException",
+            "ResourceInUseException",
+            "RequestTimeout",
+            "RequestTimeoutException");
+
+    static {
+        Set<String> permanent = new java.util.HashSet<>(CREDENTIAL_ERRORS);
+        permanent.addAll(PERMISSION_ERRORS);
+        permanent.addAll(Set.of(
+                "KMSDisabledException",
+                "KMSAccessDeniedException",
+                "KMSNotFoundException",
+                "KMSInvalidStateException",
+                "KMSOptInRequired",
+                "ResourceNotFoundException",
+                "ValidationException",
+                "InvalidArgumentException",
+                "SerializationException"));
+        PERMANENT_WRITE_ERRORS = Set.copyOf(permanent);
+    }
+
     private KinesisErrors() {}
+
+    /**
+     * Whether a failed PutRecords (or entry) should be given up on at once.
+     *
+     * @param code the AWS error code, or null when none came back
+     * @param httpStatus the HTTP status of a request-level error, or 0 for an entry's error
+     */
+    public static boolean isPermanentWriteError(String code, int httpStatus) {
+        if (code != null && PERMANENT_WRITE_ERRORS.contains(code)) {
+            return true;
+        }
+        // Other client errors would come back the same; throttling, timeouts and 5xx pass with time.
+        return httpStatus >= 400 && httpStatus < 500 && httpStatus != 408 && httpStatus != 429
+                && (code == null || !RETRYABLE_CLIENT_ERRORS.contains(code));
+    }
 
     /**
      * @param action the Kinesis API action that failed, e.g. {@code CreateStream}

@@ -1,31 +1,63 @@
 package org.airbytekinesis.flink.sink;
 
+import java.time.Duration;
+import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
 
 /**
- * Builds the Flink {@link KinesisStreamsSink} of one Kinesis stream. {@code bufferSize} is the
- * PutRecords batch size; the connector's byte, time and in-flight limits stay at their defaults.
- * Failed entries of a partly failed PutRecords are retried by the connector, and errors it does
- * not consider fatal are retried rather than failing the job. Every checkpoint flushes the sink
- * ({@link FlushOnCheckpointSink}), so a completed checkpoint means the records are in Kinesis.
+ * Builds the Flink {@link KinesisStreamsSink} of one Kinesis stream, wrapped so that every
+ * checkpoint flushes it, its memory is bounded in bytes and its errors are classified
+ * ({@link FlushOnCheckpointSink}, {@link PutRecordsInterceptor}). {@code bufferSize} is the
+ * PutRecords batch size.
+ *
+ * <p><b>Request size.</b> Kinesis counts data plus partition key toward the 5 MiB of a PutRecords
+ * request; the connector sizes a batch by data alone, and a request over the limit is rejected
+ * whole, retried, rebuilt identically and rejected again, for ever. So a batch's data is capped
+ * at 5 MiB less room for the keys of a full batch: {@code bufferSize} times the longest key the
+ * stream can get. Whatever the record size, key length or {@code bufferSize}, no request is over.
  */
 public final class KinesisSinks {
-    /** The connector's default batch byte limit (PutRecords accepts 5 MiB per call). */
-    private static final long DEFAULT_MAX_BATCH_BYTES = 5L * 1024 * 1024;
+    /** PutRecords accepts at most 5 MiB per request, data and partition keys together. */
+    static final long REQUEST_LIMIT_BYTES = 5L * 1024 * 1024;
+    /** Record partition keys are {@code _airbyte_ab_id}s: UUIDs, 36 ASCII characters. */
+    static final int RECORD_KEY_BYTES = 36;
+    /** Any partition key: at most 256 Unicode characters of up to 4 bytes (dead letters). */
+    static final int ANY_KEY_BYTES = 256 * 4;
 
     private final KinesisConnection connection;
     private final int bufferSize;
     private final int maxRecordSizeBytes;
+    private final SinkMemory memory;
+    private final Duration retryDeadline;
 
+    /** With the config's defaults for memory and retries; for tests. */
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes) {
+        this(connection, bufferSize, maxRecordSizeBytes, SinkMemory.of(SinkMemory.DEFAULT_BUDGET_MB, 1),
+                Duration.ofSeconds(DestinationConfig.DEFAULT_RETRY_DEADLINE_SECONDS));
+    }
+
+    public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
+            Duration retryDeadline) {
         this.connection = connection;
         this.bufferSize = bufferSize;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
+        this.memory = memory;
+        this.retryDeadline = retryDeadline;
     }
 
+    /** The sink of a catalog stream's Kinesis stream. */
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
+        return build(kinesisStream, RECORD_KEY_BYTES);
+    }
+
+    /** The sink of the dead-letter stream, whose keys are {@code source:line}. */
+    public Sink<KinesisEnvelope> forDeadLetters(String kinesisStream) {
+        return build(kinesisStream, ANY_KEY_BYTES);
+    }
+
+    private Sink<KinesisEnvelope> build(String kinesisStream, int maxKeyBytes) {
         return new FlushOnCheckpointSink<>(KinesisStreamsSink.<KinesisEnvelope>builder()
                 .setKinesisClientProperties(connection.clientProperties())
                 .setStreamName(kinesisStream)
@@ -33,9 +65,18 @@ public final class KinesisSinks {
                 .setPartitionKeyGenerator(new EnvelopeSerialization.PartitionKey())
                 .setMaxBatchSize(bufferSize)
                 .setMaxRecordSizeInBytes(maxRecordSizeBytes)
-                // A batch must hold at least one record of the largest size.
-                .setMaxBatchSizeInBytes(Math.max(DEFAULT_MAX_BATCH_BYTES, maxRecordSizeBytes))
+                .setMaxBatchSizeInBytes(batchDataBytes(bufferSize, maxRecordSizeBytes, maxKeyBytes))
                 .setFailOnError(false)
-                .build());
+                .build(), kinesisStream, memory, retryDeadline);
+    }
+
+    /**
+     * The most data one batch may carry, so that data plus keys stays within the request limit.
+     * An account whose record limit was raised above what fits beside the keys gets requests as
+     * large as one such record (the connector needs a batch to hold at least one record).
+     */
+    static long batchDataBytes(int bufferSize, int maxRecordSizeBytes, int maxKeyBytes) {
+        long keys = (long) bufferSize * maxKeyBytes;
+        return Math.max(REQUEST_LIMIT_BYTES - keys, maxRecordSizeBytes);
     }
 }

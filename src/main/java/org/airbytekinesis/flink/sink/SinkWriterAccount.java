@@ -1,0 +1,189 @@
+package org.airbytekinesis.flink.sink;
+
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+
+/**
+ * What one Kinesis sink writer holds and how its PutRecords fare, kept by the writer's wrapper
+ * ({@link FlushOnCheckpointSink}, in the task thread) and by the interceptor of the writer's
+ * Kinesis client ({@link PutRecordsInterceptor}, in the SDK's threads):
+ *
+ * <ul>
+ *   <li>the bytes (data plus partition key) of the records handed to the connector and not yet
+ *       acknowledged by Kinesis, against the writer's {@link SinkMemory} share and what it
+ *       borrowed from the TaskManager's pool;
+ *   <li>since when its requests have failed without progress, and the last error, for the retry
+ *       deadline;
+ *   <li>the backoff before failed entries are retried.
+ * </ul>
+ *
+ * The interceptor is made by the SDK while the connector builds the writer's client, in the
+ * thread that creates the writer: {@link #CREATING} hands this account over to it.
+ */
+final class SinkWriterAccount {
+    /** Set around the creation of a writer; the interceptors its client makes take it. */
+    static final ThreadLocal<SinkWriterAccount> CREATING = new ThreadLocal<>();
+
+    private static final long INITIAL_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    private final String stream;
+    private final SinkMemory memory;
+    private final long retryDeadlineNanos;
+
+    private long held; // guarded by this
+    private long borrowed; // guarded by this
+    private long failingSince; // guarded by this; 0 while requests succeed
+    private int roundsWithFailures; // guarded by this
+    private volatile PermanentKinesisError fatal;
+    private volatile MailboxExecutor mailbox;
+    /** The writer's task waits until then ({@link System#nanoTime}); overlapping pauses merge. */
+    private final AtomicLong pausedUntil = new AtomicLong();
+
+    SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline) {
+        this.stream = stream;
+        this.memory = memory;
+        this.retryDeadlineNanos = retryDeadline.toNanos();
+    }
+
+    String stream() {
+        return stream;
+    }
+
+    /** The mailbox of the writer's task, where the connector also handles its answers. */
+    void attach(MailboxExecutor mailbox) {
+        this.mailbox = mailbox;
+    }
+
+    /**
+     * Holds the writer's task for {@code millis} before the connector gets to the answer that just
+     * came: the pause goes into the mailbox first, so the entries that failed go again only after
+     * it. While a stream is throttled, its task waits instead of sending the same entries again at
+     * once (and the task's input backs up, as it would behind a full buffer).
+     */
+    void pauseWriter(long millis) {
+        MailboxExecutor executor = mailbox;
+        if (executor == null) {
+            return;
+        }
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        long before = pausedUntil.getAndAccumulate(until, Math::max);
+        if (before >= until) {
+            return; // a pause already waiting in the mailbox lasts longer
+        }
+        try {
+            executor.execute(() -> {
+                long left = pausedUntil.get() - System.nanoTime();
+                if (left > 0) {
+                    TimeUnit.NANOSECONDS.sleep(left);
+                }
+            }, "backoff of Kinesis stream %s", stream);
+        } catch (RejectedExecutionException e) {
+            // the task is ending: nothing to retry any more
+        }
+    }
+
+    // ---- memory -----------------------------------------------------------------------------
+
+    /**
+     * Takes {@code bytes} for a record about to be handed to the connector, within the share or
+     * borrowed from the pool; false when neither has room (the caller then drains the writer).
+     * A writer that holds nothing always gets its record, however large.
+     */
+    synchronized boolean tryHold(long bytes) {
+        long borrowNeeded = Math.max(0, held + bytes - memory.shareBytes()) - borrowed;
+        if (borrowNeeded > 0) {
+            if (held > 0 && !memory.borrow(borrowNeeded)) {
+                return false;
+            }
+            if (held > 0) {
+                borrowed += borrowNeeded;
+            }
+        }
+        held += bytes;
+        return true;
+    }
+
+    /** Kinesis took {@code bytes}: what the writer no longer needs goes back to the pool. */
+    synchronized void released(long bytes) {
+        held = Math.max(0, held - bytes);
+        long stillNeeded = Math.max(0, held - memory.shareBytes());
+        if (borrowed > stillNeeded) {
+            memory.giveBack(borrowed - stillNeeded);
+            borrowed = stillNeeded;
+        }
+    }
+
+    /** The writer sent and wrote everything it had (a drain, a checkpoint, its end). */
+    synchronized void releasedAll() {
+        held = 0;
+        memory.giveBack(borrowed);
+        borrowed = 0;
+    }
+
+    synchronized long held() {
+        return held;
+    }
+
+    // ---- failures ---------------------------------------------------------------------------
+
+    /** A request got at least one entry written: the deadline starts over. */
+    synchronized void progress() {
+        failingSince = 0;
+    }
+
+    /**
+     * A request failed without writing anything (entirely, or every entry failed), retryably.
+     *
+     * @return the error to fail the writer with when the failures have outlasted the deadline
+     */
+    synchronized PermanentKinesisError failed(String error) {
+        long now = System.nanoTime();
+        if (failingSince == 0) {
+            failingSince = now;
+            return null;
+        }
+        if (now - failingSince <= retryDeadlineNanos) {
+            return null;
+        }
+        return fail(new PermanentKinesisError("Kinesis stream " + stream + ": PutRecords kept failing for "
+                + Duration.ofNanos(now - failingSince).toSeconds() + " s, longer than retryDeadlineSeconds ("
+                + Duration.ofNanos(retryDeadlineNanos).toSeconds() + " s); last error: " + error, false));
+    }
+
+    /**
+     * A response had entries that failed retryably: how long to wait before they go again. While
+     * responses write nothing at all, the wait doubles with each, from 100 ms up to 5 s; one that
+     * wrote something brings it back to 100 ms. With jitter, so the writers of a throttled stream
+     * do not retry in step.
+     *
+     * @param wroteSome whether the response wrote some entries
+     */
+    synchronized long backoffMillis(boolean wroteSome) {
+        roundsWithFailures = wroteSome ? 0 : roundsWithFailures + 1;
+        long ceiling = Math.min(MAX_BACKOFF_MILLIS, INITIAL_BACKOFF_MILLIS << Math.min(16, roundsWithFailures));
+        return ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1);
+    }
+
+    /** A response without failed entries: the backoff starts over. */
+    synchronized void cleanRound() {
+        roundsWithFailures = 0;
+    }
+
+    /** Records the error the writer fails with; the first one is kept. */
+    PermanentKinesisError fail(PermanentKinesisError error) {
+        if (fatal == null) {
+            fatal = error;
+        }
+        return fatal;
+    }
+
+    /** The error the writer must fail with, or null. */
+    PermanentKinesisError fatal() {
+        return fatal;
+    }
+}
