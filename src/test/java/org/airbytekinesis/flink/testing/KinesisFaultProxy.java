@@ -1,5 +1,7 @@
 package org.airbytekinesis.flink.testing;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -19,9 +21,12 @@ import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -37,16 +42,29 @@ import java.util.zip.CRC32;
 /**
  * A fault-injecting HTTP/1.1 reverse proxy for the Kinesis JSON protocol (CBOR off), placed
  * between a client (the job's sink, an SDK client) and an emulator such as kinesalite, because
- * the emulators never throttle or fail partially.
+ * the emulators never throttle, fail partially or enforce the service's limits.
  *
  * <p>Only {@code Kinesis_20131202.PutRecords} requests (by their {@code X-Amz-Target} header) are
- * faulted; every other request is forwarded untouched. For each PutRecords request one draw of a
- * seeded {@link Random} picks, by cumulative shares, a connection reset, an HTTP 500 or an HTTP 503
- * (none of them forwarded); otherwise every entry is drawn against the entry failure share, and
- * the chosen entries are removed from the request before it is forwarded (so they are really not
- * written) and put back into the response as {@code ProvisionedThroughputExceededException}
- * entries, with {@code FailedRecordCount} raised to match. Settings may change at any time from
- * any thread; they apply to requests that arrive afterwards.
+ * faulted; every other request (CreateStream, DescribeStreamSummary, ListShards, ...) is forwarded
+ * untouched. A PutRecords request goes through these steps, each of which may answer it without
+ * forwarding:
+ * <ol>
+ *   <li>its data and partition key bytes are measured ({@link #largestRequestBytes()});
+ *   <li>a request failure set by {@link #failPutRecordsAfter} answers it once its allowance of
+ *       requests let through is used up (checked first, so that it applies whatever the
+ *       request holds, as an AccessDenied or an expired token would);
+ *   <li>with {@link #setEnforceServiceLimits} it is refused when real Kinesis would refuse it for
+ *       its entry count, sizes or partition keys (see there for the errors chosen);
+ *   <li>one draw of a seeded {@link Random} picks, by cumulative shares, a connection reset, an
+ *       HTTP 500 or an HTTP 503; otherwise every entry is drawn against the entry failure share;
+ *   <li>with {@link #setAnswerPutRecordsLocally} the proxy answers itself, recording the accepted
+ *       entries ({@link #acceptedEntries()}); otherwise the chosen entries are removed from the
+ *       request before it is forwarded (so they are really not written) and put back into the
+ *       response as failed entries ({@code ProvisionedThroughputExceededException} unless
+ *       {@link #setEntryErrorCode} says otherwise), with {@code FailedRecordCount} raised to match.
+ * </ol>
+ * Settings may change at any time from any thread; they apply to requests that arrive afterwards.
+ * A body that is not JSON (CBOR, compressed) is not measured, limited or edited, only forwarded.
  *
  * <p>Each client connection gets its own thread and its own upstream connection (opened lazily,
  * kept alive, reopened when the upstream closed it or has been idle for a while). Bodies are
@@ -58,10 +76,29 @@ public final class KinesisFaultProxy implements AutoCloseable {
     public static final String PUT_RECORDS_TARGET = "Kinesis_20131202.PutRecords";
     public static final long DEFAULT_SEED = 20131202L;
     public static final String THROTTLING_ERROR_CODE = "ProvisionedThroughputExceededException";
+    public static final String VALIDATION_ERROR_CODE = "ValidationException";
+    public static final String INVALID_ARGUMENT_ERROR_CODE = "InvalidArgumentException";
+    /** Real Kinesis's PutRecords limits; sizes count base64-decoded data plus UTF-8 partition key bytes. */
+    public static final int MAX_ENTRIES_PER_REQUEST = 500;
+    public static final long MAX_RECORD_BYTES = 1_048_576L;
+    public static final long MAX_REQUEST_BYTES = 5_242_880L;
+    public static final int MAX_PARTITION_KEY_CODE_POINTS = 256;
+    /** The answer to a request over {@link #MAX_REQUEST_BYTES}, as AWS words it. */
+    public static final String REQUEST_TOO_LARGE_MESSAGE = "Records size exceeds 5 MB limit";
+    /** The answer to an entry whose data plus key exceed {@link #MAX_RECORD_BYTES}, worded like the one above. */
+    public static final String RECORD_TOO_LARGE_MESSAGE = "Record size exceeds 1 MB limit";
+    /** In failure and entry error messages: replaced by the request's stream name. */
+    public static final String STREAM_PLACEHOLDER = "{stream}";
+    /** The account in the ARNs and messages the proxy makes up. */
+    public static final String ACCOUNT_ID = "000000000000";
+    /** The ShardId of every entry the proxy accepts itself. */
+    public static final String LOCAL_SHARD_ID = "shardId-000000000000";
 
     private static final String JSON_CONTENT_TYPE = "application/x-amz-json-1.1";
     private static final int MAX_LINE_BYTES = 64 * 1024;
     private static final int MAX_HEADERS = 200;
+    /** Keeps a message about 5,000 bad partition keys readable; the count still says how many. */
+    private static final int MAX_LISTED_VALIDATION_ERRORS = 10;
     private static final int UPSTREAM_CONNECT_TIMEOUT_MS = 5_000;
     private static final int UPSTREAM_READ_TIMEOUT_MS = 120_000;
     /** Node's HTTP server drops idle keep-alive connections after 5 s; reopen well before that. */
@@ -87,6 +124,10 @@ public final class KinesisFaultProxy implements AutoCloseable {
     private volatile double connectionResetShare;
     private volatile long latencyMillis;
     private volatile boolean latencyOnAllRequests;
+    private volatile boolean enforceServiceLimits;
+    private volatile boolean answerPutRecordsLocally;
+    private volatile EntryError entryError = EntryError.THROTTLING;
+    private volatile RequestFailure requestFailure; // null: none
     private final Object randomLock = new Object();
     private Random random = new Random(DEFAULT_SEED); // guarded by randomLock
 
@@ -97,6 +138,13 @@ public final class KinesisFaultProxy implements AutoCloseable {
     private final AtomicLong http500s = new AtomicLong();
     private final AtomicLong http503s = new AtomicLong();
     private final AtomicLong resets = new AtomicLong();
+    private final AtomicLong sizeRejections = new AtomicLong();
+    private final AtomicLong largestRequestBytes = new AtomicLong();
+    private final AtomicLong requestFailuresInjected = new AtomicLong();
+    /** Never reset, so that the proxy's sequence numbers stay unique for its whole life. */
+    private final AtomicLong localSequence = new AtomicLong();
+    private final Object acceptedLock = new Object();
+    private final List<AcceptedEntry> accepted = new ArrayList<>(); // guarded by acceptedLock
 
     private KinesisFaultProxy(String upstreamEndpoint) throws IOException {
         URI uri = URI.create(upstreamEndpoint);
@@ -140,7 +188,10 @@ public final class KinesisFaultProxy implements AutoCloseable {
 
     // ---- settings -------------------------------------------------------------------------
 
-    /** Share (0..1) of PutRecords entries removed before forwarding and reported as throttled. */
+    /**
+     * Share (0..1) of PutRecords entries removed before forwarding and reported as failed, with
+     * the code set by {@link #setEntryErrorCode} (by default throttled).
+     */
     public KinesisFaultProxy setEntryFailureShare(double share) {
         this.entryFailureShare = checkShare(share);
         return this;
@@ -187,7 +238,81 @@ public final class KinesisFaultProxy implements AutoCloseable {
         return this;
     }
 
-    /** All shares and the latency back to 0 (counters and seed unchanged). */
+    /**
+     * Whether PutRecords requests that real Kinesis refuses are refused the same way (HTTP 400,
+     * not forwarded; counted by {@link #sizeRejections()}). Real Kinesis checks the model's
+     * constraints first and lists every violation in one {@code ValidationException}
+     * ("2 validation errors detected: ...; ...", members numbered from 1, at most 10 listed):
+     * <ul>
+     *   <li>fewer than 1 or more than {@link #MAX_ENTRIES_PER_REQUEST} entries;
+     *   <li>data missing, or longer than {@link #MAX_RECORD_BYTES} bytes on its own (as AWS words it:
+     *       "Value 'java.nio.HeapByteBuffer[pos=0 lim=N cap=N]' at 'records.1.member.data' failed to
+     *       satisfy constraint: Member must have length less than or equal to 1048576");
+     *   <li>a partition key missing, empty, or longer than {@link #MAX_PARTITION_KEY_CODE_POINTS}
+     *       Unicode code points ("Value '' at 'records.1.member.partitionKey' failed to satisfy
+     *       constraint: Member must have length greater than or equal to 1").
+     * </ul>
+     * Then the service's size rules, with {@code InvalidArgumentException}: an entry whose data
+     * plus partition key exceed {@link #MAX_RECORD_BYTES} ({@value #RECORD_TOO_LARGE_MESSAGE}), and
+     * data plus keys of all entries exceeding {@link #MAX_REQUEST_BYTES}
+     * ({@value #REQUEST_TOO_LARGE_MESSAGE}, AWS's message).
+     */
+    public KinesisFaultProxy setEnforceServiceLimits(boolean enforce) {
+        this.enforceServiceLimits = enforce;
+        return this;
+    }
+
+    /**
+     * Whether the proxy answers PutRecords itself instead of forwarding them: every entry not
+     * chosen by the entry failure share is accepted with a sequence number of the proxy's making
+     * and {@link #LOCAL_SHARD_ID}, and recorded ({@link #acceptedEntries()}); the stream need not
+     * exist. The steps before (request failure, limits, fault draws) apply as usual; other
+     * operations are still forwarded. Big-record tests thus do not depend on the emulator.
+     */
+    public KinesisFaultProxy setAnswerPutRecordsLocally(boolean local) {
+        this.answerPutRecordsLocally = local;
+        return this;
+    }
+
+    /**
+     * The ErrorCode and ErrorMessage of the entries chosen by the entry failure share, e.g.
+     * {@code KMSThrottlingException} or {@code InternalFailure}; {@value #STREAM_PLACEHOLDER} in
+     * the message becomes the stream name. The default is {@link #THROTTLING_ERROR_CODE}.
+     */
+    public KinesisFaultProxy setEntryErrorCode(String code, String message) {
+        this.entryError = new EntryError(requireText(code, "code"), Objects.requireNonNull(message, "message"));
+        return this;
+    }
+
+    /**
+     * After {@code requests} more PutRecords requests were let through (from now on, whatever
+     * then becomes of them), every further PutRecords request is answered with {@code failure}
+     * and not forwarded, until {@link #clearRequestFailure()}. Counted by
+     * {@link #requestFailuresInjected()}.
+     */
+    public KinesisFaultProxy failPutRecordsAfter(long requests, Failure failure) {
+        if (requests < 0) {
+            throw new IllegalArgumentException("requests must be >= 0, got " + requests);
+        }
+        this.requestFailure = new RequestFailure(Objects.requireNonNull(failure, "failure"), requests);
+        return this;
+    }
+
+    /** {@link #failPutRecordsAfter(long, Failure)} with {@link Failure#of}. */
+    public KinesisFaultProxy failPutRecordsAfter(long requests, String errorCode, int httpStatus, String message) {
+        return failPutRecordsAfter(requests, Failure.of(errorCode, httpStatus, message));
+    }
+
+    /** PutRecords requests are let through again. */
+    public KinesisFaultProxy clearRequestFailure() {
+        this.requestFailure = null;
+        return this;
+    }
+
+    /**
+     * All shares and the latency back to 0, the entry error back to throttling, no request
+     * failure (counters, seed, limits enforcement and local answering unchanged).
+     */
     public KinesisFaultProxy clearFaults() {
         entryFailureShare = 0;
         http500Share = 0;
@@ -195,15 +320,33 @@ public final class KinesisFaultProxy implements AutoCloseable {
         connectionResetShare = 0;
         latencyMillis = 0;
         latencyOnAllRequests = false;
+        entryError = EntryError.THROTTLING;
+        requestFailure = null;
         return this;
     }
 
+    /** Every counter back to 0, and the accepted entries forgotten. */
     public KinesisFaultProxy resetCounters() {
         for (AtomicLong counter : List.of(requestsForwarded, putRecordsRequests, entriesForwarded, entriesFailed,
-                http500s, http503s, resets)) {
+                http500s, http503s, resets, sizeRejections, largestRequestBytes, requestFailuresInjected)) {
             counter.set(0);
         }
+        synchronized (acceptedLock) {
+            accepted.clear();
+        }
         return this;
+    }
+
+    public boolean enforcesServiceLimits() {
+        return enforceServiceLimits;
+    }
+
+    public boolean answersPutRecordsLocally() {
+        return answerPutRecordsLocally;
+    }
+
+    public String entryErrorCode() {
+        return entryError.code;
     }
 
     public double entryFailureShare() {
@@ -224,6 +367,13 @@ public final class KinesisFaultProxy implements AutoCloseable {
 
     public long latencyMillis() {
         return latencyMillis;
+    }
+
+    private static String requireText(String value, String name) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(name + " must not be empty");
+        }
+        return value;
     }
 
     private static double checkShare(double share) {
@@ -250,7 +400,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         return entriesForwarded.get();
     }
 
-    /** PutRecords entries removed and reported as ProvisionedThroughputExceededException. */
+    /** PutRecords entries chosen by the entry failure share and reported failed (forwarded or answered locally). */
     public long entriesFailed() {
         return entriesFailed.get();
     }
@@ -268,12 +418,249 @@ public final class KinesisFaultProxy implements AutoCloseable {
         return resets.get();
     }
 
+    /** PutRecords requests refused for a limit of {@link #setEnforceServiceLimits}. */
+    public long sizeRejections() {
+        return sizeRejections.get();
+    }
+
+    /** The largest data plus partition key bytes of one PutRecords request so far, refused or not. */
+    public long largestRequestBytes() {
+        return largestRequestBytes.get();
+    }
+
+    /** PutRecords requests answered with the failure of {@link #failPutRecordsAfter}. */
+    public long requestFailuresInjected() {
+        return requestFailuresInjected.get();
+    }
+
+    /** The entries accepted by {@link #setAnswerPutRecordsLocally}, in the order they were accepted. */
+    public List<AcceptedEntry> acceptedEntries() {
+        synchronized (acceptedLock) {
+            return List.copyOf(accepted);
+        }
+    }
+
+    public int acceptedEntryCount() {
+        synchronized (acceptedLock) {
+            return accepted.size();
+        }
+    }
+
     @Override
     public String toString() {
         return "KinesisFaultProxy{" + endpoint() + " -> " + upstreamEndpoint
                 + ", forwarded=" + requestsForwarded() + ", putRecords=" + putRecordsRequests()
                 + ", entriesForwarded=" + entriesForwarded() + ", entriesFailed=" + entriesFailed()
-                + ", 500s=" + http500s() + ", 503s=" + http503s() + ", resets=" + resets() + "}";
+                + ", 500s=" + http500s() + ", 503s=" + http503s() + ", resets=" + resets()
+                + ", sizeRejections=" + sizeRejections() + ", largestRequestBytes=" + largestRequestBytes()
+                + ", requestFailures=" + requestFailuresInjected() + ", accepted=" + acceptedEntryCount() + "}";
+    }
+
+    // ---- value types ----------------------------------------------------------------------
+
+    /**
+     * A request-level error for {@link #failPutRecordsAfter}: the answer's HTTP status and JSON
+     * {@code {"__type": errorCode, "message": message}}, with
+     * {@value KinesisFaultProxy#STREAM_PLACEHOLDER} in the message replaced by the request's stream
+     * name. The factories give the errors a changed or misconfigured account causes, all with HTTP
+     * 400 as Kinesis answers them, and messages modelled on AWS's (the KMS ones on the Kinesis API
+     * reference's descriptions of those errors).
+     */
+    public static final class Failure {
+        private final String errorCode;
+        private final int httpStatus;
+        private final String message;
+
+        private Failure(String errorCode, int httpStatus, String message) {
+            this.errorCode = requireText(errorCode, "errorCode");
+            if (httpStatus < 400 || httpStatus > 599) {
+                throw new IllegalArgumentException("an error status is 4xx or 5xx, got " + httpStatus);
+            }
+            this.httpStatus = httpStatus;
+            this.message = Objects.requireNonNull(message, "message");
+        }
+
+        public static Failure of(String errorCode, int httpStatus, String message) {
+            return new Failure(errorCode, httpStatus, message);
+        }
+
+        /** The credentials lack kinesis:PutRecords on the stream. */
+        public static Failure accessDenied() {
+            return of("AccessDeniedException", 400, "User: arn:aws:iam::" + ACCOUNT_ID + ":user/test"
+                    + " is not authorized to perform: kinesis:PutRecords on resource: arn:aws:kinesis:us-east-1:"
+                    + ACCOUNT_ID + ":stream/" + STREAM_PLACEHOLDER
+                    + " because no identity-based policy allows the kinesis:PutRecords action");
+        }
+
+        public static Failure kmsDisabled() {
+            return of("KMSDisabledException", 400,
+                    "The request was rejected because the specified customer master key (CMK) isn't enabled.");
+        }
+
+        public static Failure kmsAccessDenied() {
+            return of("KMSAccessDeniedException", 400,
+                    "The ciphertext references a key that doesn't exist or that you don't have access to.");
+        }
+
+        public static Failure kmsNotFound() {
+            return of("KMSNotFoundException", 400,
+                    "The request was rejected because the specified entity or resource can't be found.");
+        }
+
+        public static Failure kmsInvalidState() {
+            return of("KMSInvalidStateException", 400, "The request was rejected because the state of the"
+                    + " specified resource isn't valid for this request.");
+        }
+
+        /** The code has no "Exception" suffix in the Kinesis API. */
+        public static Failure kmsOptInRequired() {
+            return of("KMSOptInRequired", 400, "The AWS access key ID needs a subscription for the service.");
+        }
+
+        /** Retryable, unlike the other KMS errors. */
+        public static Failure kmsThrottling() {
+            return of("KMSThrottlingException", 400, "The request was denied due to request throttling.");
+        }
+
+        public static Failure expiredToken() {
+            return of("ExpiredTokenException", 400, "The security token included in the request is expired");
+        }
+
+        public static Failure unrecognizedClient() {
+            return of("UnrecognizedClientException", 400, "The security token included in the request is invalid.");
+        }
+
+        /** A model constraint the request broke; here the stream name's pattern. */
+        public static Failure validation() {
+            return validation("1 validation error detected: Value '" + STREAM_PLACEHOLDER + "' at 'streamName' failed"
+                    + " to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+        }
+
+        public static Failure validation(String message) {
+            return of(VALIDATION_ERROR_CODE, 400, message);
+        }
+
+        /** The stream is gone (deleted after the job started). */
+        public static Failure resourceNotFound() {
+            return of("ResourceNotFoundException", 400,
+                    "Stream " + STREAM_PLACEHOLDER + " under account " + ACCOUNT_ID + " not found.");
+        }
+
+        public String errorCode() {
+            return errorCode;
+        }
+
+        public int httpStatus() {
+            return httpStatus;
+        }
+
+        /** The message as given, with {@value KinesisFaultProxy#STREAM_PLACEHOLDER} unreplaced. */
+        public String message() {
+            return message;
+        }
+
+        /** The message as answered for a request to {@code stream}. */
+        public String messageFor(String stream) {
+            return message.replace(STREAM_PLACEHOLDER, stream);
+        }
+
+        @Override
+        public String toString() {
+            return httpStatus + " " + errorCode + ": " + message;
+        }
+    }
+
+    /** One PutRecords entry the proxy accepted itself ({@link #setAnswerPutRecordsLocally}). */
+    public static final class AcceptedEntry {
+        private final String streamName;
+        private final String partitionKey;
+        private final byte[] data;
+        private final String sequenceNumber;
+
+        AcceptedEntry(String streamName, String partitionKey, byte[] data, String sequenceNumber) {
+            this.streamName = streamName;
+            this.partitionKey = partitionKey;
+            this.data = data; // decoded by the proxy and never handed out: no copy needed here
+            this.sequenceNumber = sequenceNumber;
+        }
+
+        public String streamName() {
+            return streamName;
+        }
+
+        /** Null only if the request had none (limits not enforced). */
+        public String partitionKey() {
+            return partitionKey;
+        }
+
+        /** A copy of the decoded data. */
+        public byte[] data() {
+            return data.clone();
+        }
+
+        public int dataLength() {
+            return data.length;
+        }
+
+        public String dataAsUtf8() {
+            return new String(data, StandardCharsets.UTF_8);
+        }
+
+        /** The SequenceNumber the proxy answered for this entry. */
+        public String sequenceNumber() {
+            return sequenceNumber;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            if (!(other instanceof AcceptedEntry)) {
+                return false;
+            }
+            AcceptedEntry that = (AcceptedEntry) other;
+            return streamName.equals(that.streamName) && Objects.equals(partitionKey, that.partitionKey)
+                    && Arrays.equals(data, that.data) && sequenceNumber.equals(that.sequenceNumber);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(streamName, partitionKey, sequenceNumber) * 31 + Arrays.hashCode(data);
+        }
+
+        @Override
+        public String toString() {
+            return "AcceptedEntry{" + streamName + ", key=" + partitionKey + ", " + data.length + " bytes, seq="
+                    + sequenceNumber + "}";
+        }
+    }
+
+    /** The ErrorCode and ErrorMessage of entries failed by the entry failure share. */
+    private static final class EntryError {
+        static final EntryError THROTTLING = new EntryError(THROTTLING_ERROR_CODE, "Rate exceeded for shard in stream "
+                + STREAM_PLACEHOLDER + " under account " + ACCOUNT_ID + " (injected by KinesisFaultProxy).");
+
+        final String code;
+        final String message;
+
+        EntryError(String code, String message) {
+            this.code = code;
+            this.message = message;
+        }
+    }
+
+    /** A {@link Failure} and how many more PutRecords requests pass before it applies. */
+    private static final class RequestFailure {
+        final Failure failure;
+        private final AtomicLong passesLeft;
+
+        RequestFailure(Failure failure, long passes) {
+            this.failure = failure;
+            this.passesLeft = new AtomicLong(passes);
+        }
+
+        /** Uses up one pass, or says the request fails when none is left. */
+        boolean failsThisRequest() {
+            return passesLeft.getAndUpdate(left -> left > 0 ? left - 1 : 0) == 0;
+        }
     }
 
     // ---- lifecycle ------------------------------------------------------------------------
@@ -363,13 +750,42 @@ public final class KinesisFaultProxy implements AutoCloseable {
             return respond(out, forwardOrBadGateway(request, upstream, -1), keepAlive);
         }
 
+        // Sizes are measured for every PutRecords request (largestRequestBytes), enforced or not.
+        PutRecordsShape shape = measure(request);
+        if (shape != null) {
+            largestRequestBytes.accumulateAndGet(shape.totalBytes, Math::max);
+        }
+        String stream = shape == null ? "unknown" : shape.streamName;
+
+        RequestFailure failure = requestFailure;
+        if (failure != null && failure.failsThisRequest()) {
+            requestFailuresInjected.incrementAndGet();
+            Failure f = failure.failure;
+            return respond(out, errorResponse(f.httpStatus(), reasonPhrase(f.httpStatus()), f.errorCode(),
+                    f.messageFor(stream)), keepAlive);
+        }
+        if (enforceServiceLimits && shape != null) {
+            Response refusal = checkLimits(shape);
+            if (refusal != null) {
+                sizeRejections.incrementAndGet();
+                return respond(out, refusal, keepAlive);
+            }
+        }
+
         // One draw decides the whole request's fate, then one draw per entry (under one lock, so
         // a request's draws are never interleaved with another's).
+        boolean local = answerPutRecordsLocally;
+        EntryError entryError = this.entryError;
         double resetShare = connectionResetShare;
         double share500 = http500Share;
         double share503 = http503Share;
         double entryShare = entryFailureShare;
-        ObjectNode body = entryShare > 0 ? parsePutRecords(request) : null;
+        ObjectNode body = entryShare > 0 || local ? parsePutRecords(request) : null;
+        if (local && body == null) {
+            return respond(out, errorResponse(400, reasonPhrase(400), "SerializationException",
+                    "KinesisFaultProxy answers PutRecords itself and reads JSON only (CBOR off, no Content-Encoding)"),
+                    keepAlive);
+        }
         ArrayNode entries = body == null ? null : (ArrayNode) body.get("Records");
         boolean[] failed = null;
         double draw;
@@ -398,6 +814,9 @@ public final class KinesisFaultProxy implements AutoCloseable {
             return respond(out, errorResponse(503, "Service Unavailable", "ServiceUnavailable",
                     "Service is unavailable (injected by KinesisFaultProxy)"), keepAlive);
         }
+        if (local) {
+            return respond(out, answerLocally(entries, failed, stream, entryError), keepAlive);
+        }
         int failedCount = 0;
         if (failed != null) {
             for (boolean f : failed) {
@@ -408,15 +827,13 @@ public final class KinesisFaultProxy implements AutoCloseable {
             int count = countEntries(request, entries);
             return respond(out, forwardOrBadGateway(request, upstream, count), keepAlive);
         }
-        String stream = body.hasNonNull("StreamName") ? body.get("StreamName").asText()
-                : body.path("StreamARN").asText("unknown");
         if (failedCount == failed.length) {
             entriesFailed.addAndGet(failedCount);
             ObjectNode answer = mapper.createObjectNode();
             answer.put("FailedRecordCount", failedCount);
             ArrayNode records = answer.putArray("Records");
             for (int i = 0; i < failedCount; i++) {
-                records.add(throttled(stream));
+                records.add(failedEntry(entryError, stream));
             }
             return respond(out, jsonResponse(200, "OK", answer), keepAlive);
         }
@@ -435,7 +852,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         if (response.status != 200) {
             return respond(out, response, keepAlive); // the whole request failed anyway
         }
-        Response merged = mergeThrottled(response, failed, stream);
+        Response merged = mergeFailed(response, failed, entryError, stream);
         if (merged == null) {
             return respond(out, errorResponse(500, "Internal Server Error", "InternalFailure",
                     "KinesisFaultProxy could not edit the upstream's PutRecords answer"), keepAlive);
@@ -467,16 +884,15 @@ public final class KinesisFaultProxy implements AutoCloseable {
         return body == null ? 0 : body.get("Records").size();
     }
 
-    private ObjectNode throttled(String stream) {
+    private ObjectNode failedEntry(EntryError error, String stream) {
         ObjectNode entry = mapper.createObjectNode();
-        entry.put("ErrorCode", THROTTLING_ERROR_CODE);
-        entry.put("ErrorMessage", "Rate exceeded for shard in stream " + stream
-                + " under account 000000000000 (injected by KinesisFaultProxy).");
+        entry.put("ErrorCode", error.code);
+        entry.put("ErrorMessage", error.message.replace(STREAM_PLACEHOLDER, stream));
         return entry;
     }
 
-    /** The upstream's answer with throttled entries put back at the removed positions, or null. */
-    private Response mergeThrottled(Response upstreamResponse, boolean[] failed, String stream) {
+    /** The upstream's answer with failed entries put back at the removed positions, or null. */
+    private Response mergeFailed(Response upstreamResponse, boolean[] failed, EntryError error, String stream) {
         if (upstreamResponse.header("Content-Encoding") != null) {
             return null;
         }
@@ -501,7 +917,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         ArrayNode records = mapper.createArrayNode();
         int next = 0;
         for (boolean f : failed) {
-            records.add(f ? throttled(stream) : written.get(next++));
+            records.add(f ? failedEntry(error, stream) : written.get(next++));
         }
         answer.put("FailedRecordCount", answer.path("FailedRecordCount").asInt(0) + removed);
         answer.set("Records", records);
@@ -518,6 +934,215 @@ public final class KinesisFaultProxy implements AutoCloseable {
             merged.setHeader("x-amz-crc32", Long.toString(crc.getValue()));
         }
         return merged;
+    }
+
+    // ---- service limits -------------------------------------------------------------------
+
+    /** What the limits are about, read without building a tree: the bodies can be 7 MB of base64. */
+    private static final class PutRecordsShape {
+        String streamName = "unknown";
+        final List<EntryShape> entries = new ArrayList<>();
+        long totalBytes;
+    }
+
+    private static final class EntryShape {
+        /** Decoded data bytes; -1 when Data is missing or not a string. */
+        long dataBytes = -1;
+        /** Null when PartitionKey is missing or not a string. */
+        String key;
+        long keyBytes;
+    }
+
+    /** The PutRecords body's sizes, or null when it is not a JSON object with a Records array. */
+    private PutRecordsShape measure(Request request) {
+        if (request.header("Content-Encoding") != null) {
+            return null;
+        }
+        PutRecordsShape shape = new PutRecordsShape();
+        boolean sawRecords = false;
+        try (JsonParser parser = mapper.getFactory().createParser(request.body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if ("Records".equals(field) && value == JsonToken.START_ARRAY) {
+                    sawRecords = true;
+                    while (parser.nextToken() == JsonToken.START_OBJECT) {
+                        shape.entries.add(measureEntry(parser));
+                    }
+                    if (parser.currentToken() != JsonToken.END_ARRAY) {
+                        return null;
+                    }
+                } else if ("StreamName".equals(field) && value == JsonToken.VALUE_STRING) {
+                    shape.streamName = parser.getText();
+                } else if ("StreamARN".equals(field) && value == JsonToken.VALUE_STRING
+                        && "unknown".equals(shape.streamName)) {
+                    String arn = parser.getText();
+                    int at = arn.indexOf(":stream/");
+                    shape.streamName = at >= 0 ? arn.substring(at + ":stream/".length()) : arn;
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            return null; // not JSON (e.g. CBOR): nothing to measure
+        }
+        if (!sawRecords) {
+            return null;
+        }
+        for (EntryShape entry : shape.entries) {
+            shape.totalBytes += Math.max(entry.dataBytes, 0) + entry.keyBytes;
+        }
+        return shape;
+    }
+
+    private static EntryShape measureEntry(JsonParser parser) throws IOException {
+        EntryShape entry = new EntryShape();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            JsonToken value = parser.nextToken();
+            if ("Data".equals(field) && value == JsonToken.VALUE_STRING) {
+                entry.dataBytes = base64DecodedLength(parser.getTextCharacters(), parser.getTextOffset(),
+                        parser.getTextLength());
+            } else if ("PartitionKey".equals(field) && value == JsonToken.VALUE_STRING) {
+                entry.key = parser.getText();
+                entry.keyBytes = entry.key.getBytes(StandardCharsets.UTF_8).length;
+            } else {
+                parser.skipChildren();
+            }
+        }
+        return entry;
+    }
+
+    /** Bytes that {@code length} base64 characters (padded or not, no line breaks) decode to. */
+    private static long base64DecodedLength(char[] chars, int offset, int length) {
+        int padding = 0;
+        while (padding < 2 && length - padding > 0 && chars[offset + length - padding - 1] == '=') {
+            padding++;
+        }
+        return (long) (length - padding) * 3 / 4;
+    }
+
+    /** The answer real Kinesis gives a request over its limits, or null if it is within them. */
+    private Response checkLimits(PutRecordsShape shape) {
+        // Model constraints first (ValidationException lists every violation), as AWS checks them
+        // before the service's own size rules (InvalidArgumentException).
+        List<String> violations = new ArrayList<>();
+        int count = shape.entries.size();
+        if (count < 1) {
+            violations.add("Value '[]' at 'records' failed to satisfy constraint:"
+                    + " Member must have length greater than or equal to 1");
+        }
+        if (count > MAX_ENTRIES_PER_REQUEST) {
+            violations.add("Value at 'records' failed to satisfy constraint:"
+                    + " Member must have length less than or equal to " + MAX_ENTRIES_PER_REQUEST);
+        }
+        for (int i = 0; i < count; i++) {
+            EntryShape entry = shape.entries.get(i);
+            String at = "records." + (i + 1) + ".member."; // AWS numbers members from 1
+            if (entry.dataBytes < 0) {
+                violations.add("Value null at '" + at + "data' failed to satisfy constraint: Member must not be null");
+            } else if (entry.dataBytes > MAX_RECORD_BYTES) {
+                violations.add("Value 'java.nio.HeapByteBuffer[pos=0 lim=" + entry.dataBytes + " cap=" + entry.dataBytes
+                        + "]' at '" + at + "data' failed to satisfy constraint:"
+                        + " Member must have length less than or equal to " + MAX_RECORD_BYTES);
+            }
+            if (entry.key == null) {
+                violations.add("Value null at '" + at + "partitionKey' failed to satisfy constraint:"
+                        + " Member must not be null");
+            } else if (entry.key.isEmpty()) {
+                violations.add("Value '' at '" + at + "partitionKey' failed to satisfy constraint:"
+                        + " Member must have length greater than or equal to 1");
+            } else if (entry.key.codePointCount(0, entry.key.length()) > MAX_PARTITION_KEY_CODE_POINTS) {
+                violations.add("Value '" + entry.key + "' at '" + at + "partitionKey' failed to satisfy constraint:"
+                        + " Member must have length less than or equal to " + MAX_PARTITION_KEY_CODE_POINTS);
+            }
+        }
+        if (!violations.isEmpty()) {
+            StringBuilder message = new StringBuilder();
+            message.append(violations.size())
+                    .append(violations.size() == 1 ? " validation error detected: " : " validation errors detected: ");
+            int listed = Math.min(violations.size(), MAX_LISTED_VALIDATION_ERRORS);
+            message.append(String.join("; ", violations.subList(0, listed)));
+            return errorResponse(400, reasonPhrase(400), VALIDATION_ERROR_CODE, message.toString());
+        }
+        for (EntryShape entry : shape.entries) {
+            if (entry.dataBytes + entry.keyBytes > MAX_RECORD_BYTES) {
+                return errorResponse(400, reasonPhrase(400), INVALID_ARGUMENT_ERROR_CODE, RECORD_TOO_LARGE_MESSAGE);
+            }
+        }
+        if (shape.totalBytes > MAX_REQUEST_BYTES) {
+            return errorResponse(400, reasonPhrase(400), INVALID_ARGUMENT_ERROR_CODE, REQUEST_TOO_LARGE_MESSAGE);
+        }
+        return null;
+    }
+
+    // ---- answering PutRecords without the upstream ----------------------------------------
+
+    private Response answerLocally(ArrayNode entries, boolean[] failed, String stream, EntryError error) {
+        // Decode everything before recording anything: a body the SDK would never send is refused whole.
+        byte[][] data = new byte[entries.size()][];
+        for (int i = 0; i < data.length; i++) {
+            if (failed != null && failed[i]) {
+                continue;
+            }
+            JsonNode node = entries.get(i).get("Data");
+            try {
+                data[i] = node == null || node.isNull() ? new byte[0] : Base64.getDecoder().decode(node.textValue());
+            } catch (IllegalArgumentException | NullPointerException e) {
+                return errorResponse(400, reasonPhrase(400), "SerializationException",
+                        "Data of records." + (i + 1) + " is not base64 (KinesisFaultProxy)");
+            }
+        }
+        ObjectNode answer = mapper.createObjectNode();
+        ArrayNode records = mapper.createArrayNode();
+        int failedCount = 0;
+        synchronized (acceptedLock) { // sequence numbers rise in the order entries are recorded
+            for (int i = 0; i < data.length; i++) {
+                if (data[i] == null) {
+                    records.add(failedEntry(error, stream));
+                    failedCount++;
+                    continue;
+                }
+                String sequenceNumber = String.format(Locale.ROOT, "49%054d", localSequence.incrementAndGet());
+                JsonNode key = entries.get(i).get("PartitionKey");
+                accepted.add(new AcceptedEntry(stream, key == null ? null : key.textValue(), data[i], sequenceNumber));
+                ObjectNode record = records.addObject();
+                record.put("SequenceNumber", sequenceNumber);
+                record.put("ShardId", LOCAL_SHARD_ID);
+            }
+        }
+        entriesFailed.addAndGet(failedCount);
+        answer.put("FailedRecordCount", failedCount);
+        answer.set("Records", records);
+        return jsonResponse(200, "OK", answer);
+    }
+
+    private static String reasonPhrase(int status) {
+        switch (status) {
+            case 400:
+                return "Bad Request";
+            case 403:
+                return "Forbidden";
+            case 404:
+                return "Not Found";
+            case 413:
+                return "Payload Too Large";
+            case 429:
+                return "Too Many Requests";
+            case 500:
+                return "Internal Server Error";
+            case 502:
+                return "Bad Gateway";
+            case 503:
+                return "Service Unavailable";
+            case 504:
+                return "Gateway Timeout";
+            default:
+                return "Error";
+        }
     }
 
     private Response errorResponse(int status, String reason, String type, String message) {

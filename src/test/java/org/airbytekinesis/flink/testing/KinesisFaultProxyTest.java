@@ -15,6 +15,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.math.BigInteger;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -48,12 +49,22 @@ import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.AccessDeniedException;
+import software.amazon.awssdk.services.kinesis.model.InvalidArgumentException;
 import software.amazon.awssdk.services.kinesis.model.KinesisException;
+import software.amazon.awssdk.services.kinesis.model.KmsAccessDeniedException;
+import software.amazon.awssdk.services.kinesis.model.KmsDisabledException;
+import software.amazon.awssdk.services.kinesis.model.KmsInvalidStateException;
+import software.amazon.awssdk.services.kinesis.model.KmsNotFoundException;
+import software.amazon.awssdk.services.kinesis.model.KmsOptInRequiredException;
+import software.amazon.awssdk.services.kinesis.model.KmsThrottlingException;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.awssdk.services.kinesis.model.ResourceNotFoundException;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
+import software.amazon.awssdk.services.kinesis.model.ValidationException;
 
 /** {@link KinesisFaultProxy} between SDK clients (and a raw socket) and kinesalite. */
 @Timeout(60)
@@ -104,7 +115,8 @@ class KinesisFaultProxyTest {
 
     @BeforeEach
     void noFaults() {
-        proxy.clearFaults().setSeed(KinesisFaultProxy.DEFAULT_SEED).resetCounters();
+        proxy.clearFaults().setSeed(KinesisFaultProxy.DEFAULT_SEED).resetCounters()
+                .setEnforceServiceLimits(false).setAnswerPutRecordsLocally(false);
     }
 
     private static KinesisClient clientWithRetries(KinesisConnection connection, RetryStrategy retries) {
@@ -409,6 +421,338 @@ class KinesisFaultProxyTest {
         assertEquals(3, upstreamConnections.get());
     }
 
+    // ---- the service's limits, local answers, request failures, entry error codes ---------
+
+    @Test
+    void aRequestOfExactlyFiveMebibytesOfDataAndKeysPassesAndOneByteMoreIsRefusedWithInvalidArgument() {
+        proxy.setEnforceServiceLimits(true).setAnswerPutRecordsLocally(true);
+        String stream = unusedStreamName();
+        List<PutRecordsRequestEntry> full = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            full.add(sizedEntry("k" + i, 1_048_574)); // 1 MiB each with its 2-byte key: 5 MiB in all
+        }
+
+        PutRecordsResponse accepted = viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(full));
+        assertEquals(0, accepted.failedRecordCount());
+        assertEquals(5_242_880, proxy.largestRequestBytes());
+
+        List<PutRecordsRequestEntry> oneByteMore = new ArrayList<>(full);
+        oneByteMore.add(sizedEntry("x", 0)); // no data: only its key counts
+        InvalidArgumentException refused = assertThrows(InvalidArgumentException.class,
+                () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(oneByteMore)));
+        assertEquals(400, refused.statusCode());
+        assertEquals("InvalidArgumentException", refused.awsErrorDetails().errorCode());
+        assertEquals("Records size exceeds 5 MB limit", refused.awsErrorDetails().errorMessage());
+
+        assertEquals(1, proxy.sizeRejections());
+        assertEquals(5_242_881, proxy.largestRequestBytes(), "refused requests are measured too");
+        assertEquals(5, proxy.acceptedEntryCount(), "only the first request's entries were accepted");
+        assertArrayEquals(full.get(3).data().asByteArray(), proxy.acceptedEntries().get(3).data());
+        assertEquals(0, proxy.requestsForwarded());
+    }
+
+    @Test
+    void oneRecordMayHoldExactlyOneMebibyteOfDataAndKeyWithTheKeyCountedInUtf8Bytes() {
+        proxy.setEnforceServiceLimits(true).setAnswerPutRecordsLocally(true);
+        String stream = unusedStreamName();
+
+        assertEquals(0, putOne(stream, sizedEntry("k", 1_048_575)).failedRecordCount());
+        assertEquals(0, putOne(stream, sizedEntry("\u00e9", 1_048_574)).failedRecordCount()); // é: 2 bytes
+        assertEquals(2, proxy.acceptedEntryCount());
+
+        InvalidArgumentException keyInBytes = assertThrows(InvalidArgumentException.class,
+                () -> putOne(stream, sizedEntry("\u00e9", 1_048_575)));
+        assertEquals(400, keyInBytes.statusCode());
+        assertEquals("Record size exceeds 1 MB limit", keyInBytes.awsErrorDetails().errorMessage());
+        InvalidArgumentException keyOnTop = assertThrows(InvalidArgumentException.class,
+                () -> putOne(stream, sizedEntry("k", 1_048_576)));
+        assertEquals("Record size exceeds 1 MB limit", keyOnTop.awsErrorDetails().errorMessage());
+
+        // Data alone over the limit breaks the API model's constraint: a ValidationException, as AWS words it.
+        ValidationException dataAlone = assertThrows(ValidationException.class,
+                () -> putOne(stream, sizedEntry("k", 1_048_577)));
+        assertEquals(400, dataAlone.statusCode());
+        assertEquals("ValidationException", dataAlone.awsErrorDetails().errorCode());
+        assertEquals("1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]'"
+                + " at 'records.1.member.data' failed to satisfy constraint:"
+                + " Member must have length less than or equal to 1048576", dataAlone.awsErrorDetails().errorMessage());
+
+        assertEquals(3, proxy.sizeRejections());
+        assertEquals(2, proxy.acceptedEntryCount());
+        assertEquals(1_048_578, proxy.largestRequestBytes());
+    }
+
+    @Test
+    void fiveHundredEntriesPassWhileFiveHundredAndOneOrNoneAreRefusedWithValidationException() {
+        proxy.setEnforceServiceLimits(true).setAnswerPutRecordsLocally(true);
+        String stream = unusedStreamName();
+
+        assertEquals(0, viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(500)))
+                .failedRecordCount());
+
+        ValidationException tooMany = assertThrows(ValidationException.class,
+                () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(501))));
+        assertEquals(400, tooMany.statusCode());
+        assertEquals("1 validation error detected: Value at 'records' failed to satisfy constraint:"
+                + " Member must have length less than or equal to 500", tooMany.awsErrorDetails().errorMessage());
+
+        ValidationException none = assertThrows(ValidationException.class,
+                () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(List.of())));
+        assertTrue(none.awsErrorDetails().errorMessage().endsWith(
+                "at 'records' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+                none.awsErrorDetails().errorMessage());
+
+        assertEquals(2, proxy.sizeRejections());
+        assertEquals(500, proxy.acceptedEntryCount());
+    }
+
+    @Test
+    void partitionKeysMayHoldOneTo256CodePointsEvenWhenTheyAreAstralCharacters() {
+        proxy.setEnforceServiceLimits(true).setAnswerPutRecordsLocally(true);
+        String stream = unusedStreamName();
+        String grin = new String(Character.toChars(0x1F600)); // two UTF-16 chars, four UTF-8 bytes
+        String longest = grin.repeat(256);
+        assertEquals(512, longest.length());
+
+        assertEquals(0, putOne(stream, sizedEntry(longest, 10)).failedRecordCount());
+        assertEquals(longest, proxy.acceptedEntries().get(0).partitionKey());
+        assertEquals(1024 + 10, proxy.largestRequestBytes());
+
+        ValidationException tooLong = assertThrows(ValidationException.class,
+                () -> putOne(stream, sizedEntry(grin.repeat(257), 10)));
+        assertEquals(400, tooLong.statusCode());
+        assertEquals("1 validation error detected: Value '" + grin.repeat(257) + "' at 'records.1.member.partitionKey'"
+                + " failed to satisfy constraint: Member must have length less than or equal to 256",
+                tooLong.awsErrorDetails().errorMessage());
+
+        // Every violation is listed, members numbered from 1.
+        ValidationException two = assertThrows(ValidationException.class, () -> viaProxyNoRetry.putRecords(b -> b
+                .streamName(stream).records(sizedEntry("fine", 1), sizedEntry("", 1), sizedEntry(longest + "x", 1))));
+        String message = two.awsErrorDetails().errorMessage();
+        assertTrue(message.startsWith("2 validation errors detected: Value '' at 'records.2.member.partitionKey'"
+                + " failed to satisfy constraint: Member must have length greater than or equal to 1; "), message);
+        assertTrue(message.endsWith("' at 'records.3.member.partitionKey' failed to satisfy constraint:"
+                + " Member must have length less than or equal to 256"), message);
+
+        assertEquals(2, proxy.sizeRejections());
+        assertEquals(1, proxy.acceptedEntryCount());
+    }
+
+    @Test
+    void withLimitsEnforcedARefusedRequestIsNotForwardedAndAnAllowedOneIsWrittenAsBefore() {
+        String stream = createActiveStreamViaProxy();
+        long forwardedBefore = proxy.requestsForwarded();
+        proxy.setEnforceServiceLimits(true).setHttp500Share(1.0);
+
+        // The limits are checked before the fault draws: a 400, not the 500 every request would get.
+        ValidationException refused = assertThrows(ValidationException.class,
+                () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(501))));
+        assertEquals(400, refused.statusCode());
+        assertEquals(0, proxy.http500s());
+        assertEquals(1, proxy.sizeRejections());
+        assertEquals(forwardedBefore, proxy.requestsForwarded());
+
+        proxy.setHttp500Share(0);
+        assertEquals(0, viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(500)))
+                .failedRecordCount());
+        assertEquals(500, proxy.entriesForwarded());
+        assertEquals(500, readDirectly(stream).size());
+        assertTrue(proxy.toString().contains("sizeRejections=1"), proxy.toString());
+    }
+
+    @Test
+    void withoutEnforcementNothingIsRefusedButTheLargestRequestIsStillMeasured() {
+        String stream = createActiveStreamViaProxy();
+
+        viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(sizedEntry("ab", 10), sizedEntry("\u00e9", 7)));
+        assertEquals(12 + 9, proxy.largestRequestBytes());
+        viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(sizedEntry("a", 3)));
+        assertEquals(21, proxy.largestRequestBytes(), "the largest, not the last");
+
+        proxy.setAnswerPutRecordsLocally(true);
+        PutRecordsResponse tooMany = viaProxyNoRetry.putRecords(b -> b.streamName(stream)
+                .records(numberedEntries(501)));
+        assertEquals(0, tooMany.failedRecordCount());
+        assertEquals(501, proxy.acceptedEntryCount());
+        assertEquals(0, proxy.sizeRejections());
+        assertEquals(3, readDirectly(stream).size());
+    }
+
+    @Test
+    void answeringLocallyAcceptsEveryUnfaultedEntryRecordsItAndForwardsOnlyTheControlPlane() {
+        String stream = createActiveStreamViaProxy();
+        long forwardedBefore = proxy.requestsForwarded();
+        proxy.setAnswerPutRecordsLocally(true).setEntryFailureShare(0.3);
+
+        List<PutRecordsRequestEntry> entries = numberedEntries(50);
+        PutRecordsResponse response = viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(entries));
+
+        List<PutRecordsRequestEntry> expected = new ArrayList<>();
+        List<String> sequenceNumbers = new ArrayList<>();
+        for (int i = 0; i < entries.size(); i++) {
+            PutRecordsResultEntry result = response.records().get(i);
+            if (result.errorCode() != null) {
+                assertEquals("ProvisionedThroughputExceededException", result.errorCode());
+                assertTrue(result.errorMessage().contains(stream), result.errorMessage());
+            } else {
+                assertEquals(KinesisFaultProxy.LOCAL_SHARD_ID, result.shardId());
+                expected.add(entries.get(i));
+                sequenceNumbers.add(result.sequenceNumber());
+            }
+        }
+        assertTrue(response.failedRecordCount() > 0 && expected.size() > 0, "failed " + response.failedRecordCount());
+        assertEquals(response.failedRecordCount().longValue(), proxy.entriesFailed());
+
+        List<KinesisFaultProxy.AcceptedEntry> accepted = proxy.acceptedEntries();
+        assertEquals(expected.size(), accepted.size());
+        assertEquals(expected.size(), proxy.acceptedEntryCount());
+        for (int i = 0; i < accepted.size(); i++) {
+            assertEquals(stream, accepted.get(i).streamName());
+            assertEquals(expected.get(i).partitionKey(), accepted.get(i).partitionKey());
+            assertArrayEquals(expected.get(i).data().asByteArray(), accepted.get(i).data());
+            assertEquals(sequenceNumbers.get(i), accepted.get(i).sequenceNumber());
+            if (i > 0) {
+                BigInteger previous = new BigInteger(sequenceNumbers.get(i - 1));
+                assertTrue(new BigInteger(sequenceNumbers.get(i)).compareTo(previous) > 0,
+                        "sequence numbers rise: " + sequenceNumbers);
+            }
+        }
+        assertThrows(UnsupportedOperationException.class, () -> accepted.add(accepted.get(0)));
+
+        assertEquals(forwardedBefore, proxy.requestsForwarded(), "PutRecords was not forwarded");
+        assertEquals(0, proxy.entriesForwarded());
+        assertEquals(StreamStatus.ACTIVE, viaProxyNoRetry.describeStreamSummary(b -> b.streamName(stream))
+                .streamDescriptionSummary().streamStatus());
+        assertEquals(forwardedBefore + 1, proxy.requestsForwarded(), "the control plane was");
+        assertTrue(readDirectly(stream).isEmpty());
+
+        proxy.resetCounters();
+        assertEquals(0, proxy.acceptedEntryCount());
+        assertEquals(expected.size(), accepted.size(), "a list already handed out stays as it was");
+    }
+
+    @Test
+    void everyRequestFailureReachesTheSdkAsItsOwnExceptionWithItsCodeStatusAndMessage() {
+        String stream = unusedStreamName();
+        Map<KinesisFaultProxy.Failure, Class<? extends KinesisException>> expected = new LinkedHashMap<>();
+        expected.put(KinesisFaultProxy.Failure.accessDenied(), AccessDeniedException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsDisabled(), KmsDisabledException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsAccessDenied(), KmsAccessDeniedException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsNotFound(), KmsNotFoundException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsInvalidState(), KmsInvalidStateException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsOptInRequired(), KmsOptInRequiredException.class);
+        expected.put(KinesisFaultProxy.Failure.kmsThrottling(), KmsThrottlingException.class);
+        expected.put(KinesisFaultProxy.Failure.validation(), ValidationException.class);
+        expected.put(KinesisFaultProxy.Failure.resourceNotFound(), ResourceNotFoundException.class);
+        // Codes the Kinesis model does not name: the SDK's base class, the code still readable.
+        expected.put(KinesisFaultProxy.Failure.expiredToken(), KinesisException.class);
+        expected.put(KinesisFaultProxy.Failure.unrecognizedClient(), KinesisException.class);
+
+        for (Map.Entry<KinesisFaultProxy.Failure, Class<? extends KinesisException>> entry : expected.entrySet()) {
+            KinesisFaultProxy.Failure failure = entry.getKey();
+            proxy.failPutRecordsAfter(0, failure);
+            KinesisException error = assertThrows(KinesisException.class,
+                    () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(3))));
+            assertEquals(entry.getValue(), error.getClass(), failure.toString());
+            assertEquals(400, error.statusCode(), failure.toString());
+            assertEquals(failure.errorCode(), error.awsErrorDetails().errorCode());
+            assertEquals(failure.messageFor(stream), error.awsErrorDetails().errorMessage());
+        }
+
+        assertEquals("User: arn:aws:iam::000000000000:user/test is not authorized to perform: kinesis:PutRecords"
+                + " on resource: arn:aws:kinesis:us-east-1:000000000000:stream/" + stream
+                + " because no identity-based policy allows the kinesis:PutRecords action",
+                KinesisFaultProxy.Failure.accessDenied().messageFor(stream));
+        assertEquals("ExpiredTokenException", KinesisFaultProxy.Failure.expiredToken().errorCode());
+        assertEquals("The security token included in the request is expired",
+                KinesisFaultProxy.Failure.expiredToken().message());
+        assertEquals("UnrecognizedClientException", KinesisFaultProxy.Failure.unrecognizedClient().errorCode());
+        assertEquals("KMSOptInRequired", KinesisFaultProxy.Failure.kmsOptInRequired().errorCode());
+        assertEquals(expected.size(), proxy.requestFailuresInjected());
+        assertEquals(0, proxy.requestsForwarded());
+    }
+
+    @Test
+    void afterTheGivenNumberOfRequestsEveryPutRecordsFailsUntilTheFailureIsCleared() {
+        String stream = createActiveStreamViaProxy();
+        proxy.failPutRecordsAfter(2, KinesisFaultProxy.Failure.accessDenied());
+
+        for (int call = 0; call < 2; call++) {
+            assertEquals(0, viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(5)))
+                    .failedRecordCount());
+        }
+        for (int call = 0; call < 2; call++) {
+            AccessDeniedException denied = assertThrows(AccessDeniedException.class,
+                    () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(5))));
+            assertEquals(400, denied.statusCode());
+            assertTrue(denied.awsErrorDetails().errorMessage().contains(":stream/" + stream + " because"),
+                    denied.awsErrorDetails().errorMessage());
+        }
+        assertEquals(StreamStatus.ACTIVE, viaProxyNoRetry.describeStreamSummary(b -> b.streamName(stream))
+                .streamDescriptionSummary().streamStatus(), "the control plane is not failed");
+        assertEquals(2, proxy.requestFailuresInjected());
+        assertEquals(10, readDirectly(stream).size());
+
+        proxy.clearRequestFailure();
+        assertEquals(0, viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(5)))
+                .failedRecordCount());
+        assertEquals(15, readDirectly(stream).size());
+
+        // Any code and status, the stream's name put into the message.
+        proxy.failPutRecordsAfter(0, "InternalFailure", 500, "Injected for " + KinesisFaultProxy.STREAM_PLACEHOLDER);
+        KinesisException internal = assertThrows(KinesisException.class,
+                () -> viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(5))));
+        assertEquals(500, internal.statusCode());
+        assertEquals("InternalFailure", internal.awsErrorDetails().errorCode());
+        assertEquals("Injected for " + stream, internal.awsErrorDetails().errorMessage());
+        assertEquals(3, proxy.requestFailuresInjected());
+        assertEquals(15, readDirectly(stream).size());
+    }
+
+    @Test
+    void chosenEntriesCarryTheConfiguredErrorCodeWhetherForwardedAllFailedOrAnsweredLocally() {
+        String stream = createActiveStreamViaProxy();
+        proxy.setEntryErrorCode("KMSThrottlingException",
+                "KMS throttled stream " + KinesisFaultProxy.STREAM_PLACEHOLDER).setEntryFailureShare(0.5);
+
+        PutRecordsResponse forwarded = viaProxyNoRetry.putRecords(b -> b.streamName(stream)
+                .records(numberedEntries(20)));
+        assertTrue(forwarded.failedRecordCount() > 0 && forwarded.failedRecordCount() < 20,
+                "failed " + forwarded.failedRecordCount());
+        assertOnlyErrorCode("KMSThrottlingException", "KMS throttled stream " + stream, forwarded);
+        assertEquals(20 - forwarded.failedRecordCount(), readDirectly(stream).size());
+
+        proxy.setEntryErrorCode("InternalFailure", "Internal service failure.").setEntryFailureShare(1.0);
+        PutRecordsResponse allFailed = viaProxyNoRetry.putRecords(b -> b.streamName(stream)
+                .records(numberedEntries(4)));
+        assertEquals(4, allFailed.failedRecordCount());
+        assertOnlyErrorCode("InternalFailure", "Internal service failure.", allFailed);
+
+        proxy.setEntryErrorCode("KMSDisabledException", "disabled").setEntryFailureShare(0.5)
+                .setAnswerPutRecordsLocally(true);
+        PutRecordsResponse local = viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(numberedEntries(20)));
+        assertTrue(local.failedRecordCount() > 0 && local.failedRecordCount() < 20,
+                "failed " + local.failedRecordCount());
+        assertOnlyErrorCode("KMSDisabledException", "disabled", local);
+        assertEquals(20 - local.failedRecordCount(), proxy.acceptedEntryCount());
+
+        proxy.clearFaults();
+        assertEquals(KinesisFaultProxy.THROTTLING_ERROR_CODE, proxy.entryErrorCode());
+    }
+
+    private static void assertOnlyErrorCode(String code, String message, PutRecordsResponse response) {
+        int failed = 0;
+        for (PutRecordsResultEntry result : response.records()) {
+            if (result.errorCode() != null) {
+                assertEquals(code, result.errorCode());
+                assertEquals(message, result.errorMessage());
+                assertNull(result.sequenceNumber());
+                failed++;
+            }
+        }
+        assertEquals(response.failedRecordCount(), failed);
+    }
+
     /** Echoes the body of one request per connection in a chunked answer, then closes without notice. */
     private static void serveOneAnswerPerConnection(ServerSocket server, AtomicInteger connections) {
         while (!server.isClosed()) {
@@ -454,6 +798,22 @@ class KinesisFaultProxyTest {
             sleep(50);
         }
         throw new AssertionError(stream + " did not become ACTIVE");
+    }
+
+    /** A stream name nobody created: for requests the proxy answers without the emulator. */
+    private static String unusedStreamName() {
+        return "not-created-" + STREAMS.incrementAndGet() + "-" + Long.toHexString(System.nanoTime());
+    }
+
+    /** An entry with {@code dataBytes} bytes of data (the same bytes for the same size). */
+    private static PutRecordsRequestEntry sizedEntry(String partitionKey, int dataBytes) {
+        byte[] data = new byte[dataBytes];
+        new Random(dataBytes).nextBytes(data);
+        return PutRecordsRequestEntry.builder().partitionKey(partitionKey).data(SdkBytes.fromByteArray(data)).build();
+    }
+
+    private static PutRecordsResponse putOne(String stream, PutRecordsRequestEntry entry) {
+        return viaProxyNoRetry.putRecords(b -> b.streamName(stream).records(entry));
     }
 
     private static List<Record> readDirectly(String stream) {
