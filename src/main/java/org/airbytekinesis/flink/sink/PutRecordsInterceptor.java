@@ -1,12 +1,11 @@
 package org.airbytekinesis.flink.sink;
 
 import java.util.List;
-import org.airbytekinesis.flink.airbyte.Utf8;
 import java.util.Map;
 import java.util.TreeMap;
+import org.airbytekinesis.flink.airbyte.Utf8;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.awscore.exception.AwsServiceException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.SdkResponse;
-import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.exception.AbortedException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.exception.SdkClientException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.Context;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -26,19 +25,19 @@ import org.apache.flink.util.ExceptionUtils;
  * <ul>
  *   <li><b>Permanent errors fail the writer at once</b>, with the stream, the AWS error code and
  *       AWS's message ({@link KinesisErrors#isPermanentWriteError}): a request refused as a whole,
- *       or an entry refused for good (a KMS key disabled). The connector treats only a few
- *       exception types as fatal and retries everything else at once, for ever; it does treat an
- *       {@link SdkClientException} as fatal, so the failure is handed to it as one, carrying a
- *       {@link PermanentKinesisError}.
+ *       or an entry refused for good (a KMS key disabled). The connector takes only a few
+ *       exception types as fatal and retries everything else at once, for ever; it does fail on
+ *       an {@link SdkClientException} among a failure's causes, so the failure is handed to it
+ *       with one, carrying a {@link PermanentKinesisError}.
  *   <li><b>Retryable errors are retried, with backoff, until the retry deadline.</b> The SDK
- *       retries a failed request itself, with backoff; entries that failed in an answered
- *       request (throttling) wait before the connector sends them again: a pause goes into the
- *       writer's mailbox ahead of the connector's own retry (this runs on the SDK's event loop,
- *       which must never wait). A lost
- *       connection, which the connector would fail the job on, is handed to it as a retryable
- *       error instead. When nothing has been written for longer than {@code retryDeadlineSeconds},
- *       the writer fails naming the last error. Retries are counted per stream
- *       ({@link RetryReport}).
+ *       retries a failed request itself, with backoff (throttling, 5xx, lost connections); the
+ *       connector then sends it again. Entries that failed in an answered request (throttling)
+ *       wait before the connector sends them again: a pause goes into the writer's mailbox ahead
+ *       of the connector's own retry (this runs on the SDK's event loop, which must never wait).
+ *       When nothing has been written for longer than {@code retryDeadlineSeconds}, the writer
+ *       fails naming the last error. Retries are counted per stream ({@link RetryReport}). A
+ *       connection lost for longer than the SDK's own retries fails the job, as the connector
+ *       decides; the job then restarts from its last checkpoint.
  *   <li><b>Acknowledged bytes</b> go back to the writer's memory account.
  * </ul>
  *
@@ -59,9 +58,8 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
                 || !(context.request() instanceof PutRecordsRequest)) {
             return context.response();
         }
-        PutRecordsRequest request = (PutRecordsRequest) context.request();
+        List<PutRecordsRequestEntry> sent = ((PutRecordsRequest) context.request()).records();
         PutRecordsResponse response = (PutRecordsResponse) context.response();
-        List<PutRecordsRequestEntry> sent = request.records();
         List<PutRecordsResultEntry> results = response.records();
         Integer failedCount = response.failedRecordCount();
         if (failedCount == null || failedCount == 0 || results.size() != sent.size()) {
@@ -91,6 +89,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         }
         account.released(writtenBytes);
         if (permanent != null) {
+            // Thrown here, the SDK fails the request with it (and hands it to modifyException).
             throw fatal(new PermanentKinesisError("Kinesis stream " + account.stream() + " refused records for good: "
                     + permanent, true));
         }
@@ -111,44 +110,37 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
     @Override
     public Throwable modifyException(Context.FailedExecution context, ExecutionAttributes attributes) {
         Throwable failure = context.exception();
-        if (account == null || !(context.request() instanceof PutRecordsRequest)
+        if (account == null || !(context.request() instanceof PutRecordsRequest) || !(failure instanceof AwsServiceException)
                 || ExceptionUtils.findThrowable(failure, PermanentKinesisError.class).isPresent()) {
+            // A failure without an answer (a connection lost after the SDK's own retries) the
+            // connector takes as fatal by itself: the job restarts from its last checkpoint.
             return failure;
         }
-        if (failure instanceof AwsServiceException) {
-            AwsServiceException service = (AwsServiceException) failure;
-            String code = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
-            String message = service.awsErrorDetails() == null ? service.getMessage() : service.awsErrorDetails().errorMessage();
-            String error = (code == null ? "HTTP " + service.statusCode() : code) + ": " + message;
-            if (KinesisErrors.isPermanentWriteError(code, service.statusCode())) {
-                return fatal(account.fail(new PermanentKinesisError("Kinesis stream " + account.stream()
-                        + " refused PutRecords: " + error, true)));
-            }
-            return retryOrGiveUp(failure, error);
+        AwsServiceException service = (AwsServiceException) failure;
+        String code = service.awsErrorDetails() == null ? null : service.awsErrorDetails().errorCode();
+        String message = service.awsErrorDetails() == null ? service.getMessage() : service.awsErrorDetails().errorMessage();
+        String error = (code == null ? "HTTP " + service.statusCode() : code) + ": " + message;
+        if (KinesisErrors.isPermanentWriteError(code, service.statusCode())) {
+            return fatal(service, new PermanentKinesisError("Kinesis stream " + account.stream() + " refused PutRecords: "
+                    + error, true));
         }
-        if (failure instanceof AbortedException || ExceptionUtils.findThrowable(failure, InterruptedException.class).isPresent()) {
-            return failure; // the writer is closing
-        }
-        return retryOrGiveUp(failure, failure.toString());
-    }
-
-    /** A retryable failure: retried by the connector, unless the deadline has passed. */
-    private Throwable retryOrGiveUp(Throwable failure, String error) {
         RetryReport.of(account.stream()).requestRetried(error);
         PermanentKinesisError pastDeadline = account.failed(error);
-        if (pastDeadline != null) {
-            return fatal(pastDeadline);
-        }
-        // The connector fails the job on any SdkClientException (a connection lost for longer than
-        // the SDK's own retries); without one anywhere in the chain it retries.
-        return failure instanceof SdkClientException ? new RetryableKinesisError("Kinesis stream " + account.stream()
-                + ": PutRecords failed and goes again: " + error) : failure;
+        return pastDeadline == null ? failure : fatal(service, pastDeadline);
     }
 
-    /** The form the connector fails on: an {@link SdkClientException}, carrying ours. */
+    /**
+     * The connector's fatal form of an answered failure. The SDK wants an exception of the same
+     * type back, and the connector fails on an {@link SdkClientException} anywhere among the
+     * causes: so it gets the same exception, caused by one that carries ours.
+     */
+    private AwsServiceException fatal(AwsServiceException failure, PermanentKinesisError error) {
+        return failure.toBuilder().cause(fatal(error)).build();
+    }
+
+    /** An {@link SdkClientException} carrying ours: what the connector fails on. */
     private SdkClientException fatal(PermanentKinesisError error) {
-        account.fail(error);
-        return SdkClientException.builder().message(error.getMessage()).cause(error).build();
+        return SdkClientException.builder().message(error.getMessage()).cause(account.fail(error)).build();
     }
 
     /** What Kinesis counts toward its limits: data plus partition key, in bytes. */
@@ -162,14 +154,5 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
 
     private static long sizeOf(PutRecordsRequestEntry entry) {
         return entry.data().asByteArrayUnsafe().length + Utf8.encodedLength(entry.partitionKey());
-    }
-
-    /** A retryable PutRecords failure, in a form the connector does not take as fatal. */
-    static final class RetryableKinesisError extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        RetryableKinesisError(String message) {
-            super(message, null, false, false);
-        }
     }
 }

@@ -418,7 +418,10 @@ public final class KinesisFaultProxy implements AutoCloseable {
         return resets.get();
     }
 
-    /** PutRecords requests refused for a limit of {@link #setEnforceServiceLimits}. */
+    /**
+     * PutRecords requests with entries refused for a limit of {@link #setEnforceServiceLimits}
+     * (an empty request is refused too, but not counted: the job's permission probe is one).
+     */
     public long sizeRejections() {
         return sizeRejections.get();
     }
@@ -767,7 +770,11 @@ public final class KinesisFaultProxy implements AutoCloseable {
         if (enforceServiceLimits && shape != null) {
             Response refusal = checkLimits(shape);
             if (refusal != null) {
-                sizeRejections.incrementAndGet();
+                // An empty request is refused too, but is no size problem: the job's permission
+                // probe sends one on purpose.
+                if (!shape.entries.isEmpty()) {
+                    sizeRejections.incrementAndGet();
+                }
                 return respond(out, refusal, keepAlive);
             }
         }
