@@ -1,6 +1,8 @@
 package org.airbytekinesis.flink.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.net.SocketTimeoutException;
 import org.junit.jupiter.api.Test;
@@ -59,5 +61,28 @@ class KinesisErrorsTest {
                         + " AWS chain (environment, profile, instance role)",
                 KinesisErrors.explain("ListStreams", WHERE, SdkClientException.create(
                         "Unable to load credentials from any of the providers in the chain AwsCredentialsProviderChain")));
+    }
+
+    @Test
+    void writeErrorsThatRetryingCannotCureArePermanentAndThrottlingAnd5xxAreNot() {
+        for (String code : new String[] {"AccessDeniedException", "KMSDisabledException", "KMSAccessDeniedException",
+                "KMSNotFoundException", "KMSInvalidStateException", "KMSOptInRequired", "ExpiredTokenException",
+                "UnrecognizedClientException", "ValidationException", "InvalidArgumentException", "ResourceNotFoundException"}) {
+            assertTrue(KinesisErrors.isPermanentWriteError(code, 400), code + " of a request");
+            assertTrue(KinesisErrors.isPermanentWriteError(code, 0), code + " of an entry");
+        }
+        for (String code : new String[] {"ProvisionedThroughputExceededException", "KMSThrottlingException",
+                "LimitExceededException", "ThrottlingException", "ResourceInUseException"}) {
+            assertFalse(KinesisErrors.isPermanentWriteError(code, 400), code + " of a request");
+            assertFalse(KinesisErrors.isPermanentWriteError(code, 0), code + " of an entry");
+        }
+        assertFalse(KinesisErrors.isPermanentWriteError("InternalFailure", 500));
+        assertFalse(KinesisErrors.isPermanentWriteError("InternalFailure", 0), "an entry's internal failure");
+        assertFalse(KinesisErrors.isPermanentWriteError("ServiceUnavailable", 503));
+        assertFalse(KinesisErrors.isPermanentWriteError(null, 503));
+        assertFalse(KinesisErrors.isPermanentWriteError(null, 429), "too many requests");
+        assertFalse(KinesisErrors.isPermanentWriteError(null, 408), "request timeout");
+        assertTrue(KinesisErrors.isPermanentWriteError("SomeNewClientError", 400), "another 4xx would come back the same");
+        assertFalse(KinesisErrors.isPermanentWriteError("SomeNewEntryError", 0), "an entry's unknown code is retried");
     }
 }
