@@ -20,7 +20,7 @@ import software.amazon.awssdk.services.kinesis.KinesisClient;
 
 /**
  * A fresh in-memory kinesalite for one measurement, and, when latency is asked for, a latency
- * proxy in front of it ({@link LatencyProxyMain}, in a JVM of its own). Everything is stopped on
+ * proxy in front of it ({@link ProxyMain}, in a JVM of its own). Everything is stopped on
  * close.
  */
 final class EmulatorSession implements AutoCloseable {
@@ -44,11 +44,17 @@ final class EmulatorSession implements AutoCloseable {
     }
 
     static EmulatorSession start(long latencyMillis, int shardLimit, Path logDir) throws IOException {
+        return start(latencyMillis, shardLimit, logDir, List.of());
+    }
+
+    /** @param proxyOptions more {@link ProxyMain} options; with any, there is a proxy even at 0 ms */
+    static EmulatorSession start(long latencyMillis, int shardLimit, Path logDir, List<String> proxyOptions)
+            throws IOException {
         KinesisEmulator emulator = shardLimit > 100
                 ? KinesisEmulator.kinesalite("--shardLimit", Integer.toString(shardLimit))
                 : KinesisEmulator.kinesalite();
         long pid = emulatorPid();
-        if (latencyMillis <= 0) {
+        if (latencyMillis <= 0 && proxyOptions.isEmpty()) {
             return new EmulatorSession(emulator, pid, null, null);
         }
         Process proxy = null;
@@ -61,9 +67,10 @@ final class EmulatorSession implements AutoCloseable {
             command.add("-Dairbyte.kinesis.log.file=" + logDir.resolve("latency-proxy.log").toAbsolutePath());
             command.add("-cp");
             command.add(System.getProperty("java.class.path"));
-            command.add(LatencyProxyMain.class.getName());
+            command.add(ProxyMain.class.getName());
             command.add(emulator.endpoint());
             command.add(Long.toString(latencyMillis));
+            command.addAll(proxyOptions);
             proxy = new ProcessBuilder(command)
                     .redirectError(logDir.resolve("latency-proxy.stderr").toFile())
                     .start();

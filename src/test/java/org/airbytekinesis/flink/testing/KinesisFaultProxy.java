@@ -26,6 +26,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
@@ -119,6 +120,10 @@ public final class KinesisFaultProxy implements AutoCloseable {
     private volatile boolean closed;
 
     private volatile double entryFailureShare;
+    /** Shares for single streams, over {@link #entryFailureShare} (one throttled stream among many). */
+    private final Map<String, Double> entryFailureShareByStream = new ConcurrentHashMap<>();
+    /** Whether locally accepted entries are kept for {@link #acceptedEntries()} (a benchmark only counts). */
+    private volatile boolean keepAcceptedEntries = true;
     private volatile double http500Share;
     private volatile double http503Share;
     private volatile double connectionResetShare;
@@ -145,6 +150,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
     private final AtomicLong localSequence = new AtomicLong();
     private final Object acceptedLock = new Object();
     private final List<AcceptedEntry> accepted = new ArrayList<>(); // guarded by acceptedLock
+    private int acceptedCount; // guarded by acceptedLock
 
     private KinesisFaultProxy(String upstreamEndpoint) throws IOException {
         URI uri = URI.create(upstreamEndpoint);
@@ -192,6 +198,20 @@ public final class KinesisFaultProxy implements AutoCloseable {
      * Share (0..1) of PutRecords entries removed before forwarding and reported as failed, with
      * the code set by {@link #setEntryErrorCode} (by default throttled).
      */
+    public KinesisFaultProxy setEntryFailureShareFor(String stream, double share) {
+        entryFailureShareByStream.put(stream, checkShare(share));
+        return this;
+    }
+
+    /**
+     * Whether entries answered locally are kept for {@link #acceptedEntries()} (default) or only
+     * counted ({@link #acceptedEntryCount()}): a benchmark sends gigabytes.
+     */
+    public KinesisFaultProxy setKeepAcceptedEntries(boolean keep) {
+        this.keepAcceptedEntries = keep;
+        return this;
+    }
+
     public KinesisFaultProxy setEntryFailureShare(double share) {
         this.entryFailureShare = checkShare(share);
         return this;
@@ -315,6 +335,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
      */
     public KinesisFaultProxy clearFaults() {
         entryFailureShare = 0;
+        entryFailureShareByStream.clear();
         http500Share = 0;
         http503Share = 0;
         connectionResetShare = 0;
@@ -333,6 +354,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         }
         synchronized (acceptedLock) {
             accepted.clear();
+            acceptedCount = 0;
         }
         return this;
     }
@@ -445,7 +467,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
 
     public int acceptedEntryCount() {
         synchronized (acceptedLock) {
-            return accepted.size();
+            return acceptedCount;
         }
     }
 
@@ -786,7 +808,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         double resetShare = connectionResetShare;
         double share500 = http500Share;
         double share503 = http503Share;
-        double entryShare = entryFailureShare;
+        double entryShare = entryFailureShareByStream.getOrDefault(stream, entryFailureShare);
         ObjectNode body = entryShare > 0 || local ? parsePutRecords(request) : null;
         if (local && body == null) {
             return respond(out, errorResponse(400, reasonPhrase(400), "SerializationException",
@@ -1115,7 +1137,10 @@ public final class KinesisFaultProxy implements AutoCloseable {
                 }
                 String sequenceNumber = String.format(Locale.ROOT, "49%054d", localSequence.incrementAndGet());
                 JsonNode key = entries.get(i).get("PartitionKey");
-                accepted.add(new AcceptedEntry(stream, key == null ? null : key.textValue(), data[i], sequenceNumber));
+                acceptedCount++;
+                if (keepAcceptedEntries) {
+                    accepted.add(new AcceptedEntry(stream, key == null ? null : key.textValue(), data[i], sequenceNumber));
+                }
                 ObjectNode record = records.addObject();
                 record.put("SequenceNumber", sequenceNumber);
                 record.put("ShardId", LOCAL_SHARD_ID);

@@ -1,0 +1,149 @@
+package org.airbytekinesis.flink.benchmark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The memory benchmark ({@code bin/benchmark memory [--quick] [--records N] [--heap 1g]}): runs
+ * {@code write} in a JVM of its own per scenario ({@link MemoryRunMain}), with a fixed heap, and
+ * reports peak heap, heap after collections, threads and RSS:
+ *
+ * <ul>
+ *   <li>500 streams of 100 KB records, half of them to one stream that Kinesis throttles (80% of
+ *       its entries refused each time), with N and 2N records: the job must not run out of a
+ *       1 GiB heap, and its heap must not grow with the input;
+ *   <li>the same with the byte budget off ({@code bufferMemoryMb} huge), for comparison: the
+ *       connector's own bound is 10,000 entries per writer, however large;
+ *   <li>200 and 500 streams of small records: threads and RSS.
+ * </ul>
+ *
+ * Prints a table and, last, one JSON line.
+ */
+public final class MemoryBenchmark {
+    private MemoryBenchmark() {}
+
+    private static final class Scenario {
+        final String name;
+        final int streams;
+        final long records;
+        final int recordBytes;
+        final double hotShare;
+        final double throttle;
+        final int bufferMemoryMb;
+
+        Scenario(String name, int streams, long records, int recordBytes, double hotShare, double throttle, int bufferMemoryMb) {
+            this.name = name;
+            this.streams = streams;
+            this.records = records;
+            this.recordBytes = recordBytes;
+            this.hotShare = hotShare;
+            this.throttle = throttle;
+            this.bufferMemoryMb = bufferMemoryMb;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        boolean quick = false;
+        long records = 3_000;
+        String heap = "1g";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick": quick = true; break;
+                case "--records": records = Long.parseLong(args[++i]); break;
+                case "--heap": heap = args[++i]; break;
+                default:
+                    System.err.println("usage: bin/benchmark memory [--quick] [--records N] [--heap 1g]");
+                    System.exit(2);
+            }
+        }
+        if (quick) {
+            records = Math.min(records, 600);
+        }
+        int small = quick ? 5_000 : 20_000;
+        List<Scenario> scenarios = List.of(
+                new Scenario("500 streams, 100 KB, one throttled, N", 500, records, 100_000, 0.5, 0.8, 256),
+                new Scenario("500 streams, 100 KB, one throttled, 2N", 500, 2 * records, 100_000, 0.5, 0.8, 256),
+                new Scenario("same, N, no byte budget", 500, records, 100_000, 0.5, 0.8, 1_048_576),
+                new Scenario("200 streams, 500 B", 200, small, 500, 0.0, 0.0, 256),
+                new Scenario("500 streams, 500 B", 500, small, 500, 0.0, 0.0, 256));
+
+        ObjectMapper mapper = new ObjectMapper();
+        Path root = Path.of("target", "benchmark", "memory").toAbsolutePath();
+        Files.createDirectories(root);
+        System.out.println(String.format(Locale.ROOT, "memory benchmark: heap %s per run JVM, load average %s",
+                heap, ProcessStats.loadAverage()));
+        ArrayNode results = mapper.createArrayNode();
+        for (int n = 0; n < scenarios.size(); n++) {
+            Scenario scenario = scenarios.get(n);
+            System.out.println(String.format(Locale.ROOT, "[%d/%d] %s: %,d records ...", n + 1, scenarios.size(),
+                    scenario.name, scenario.records));
+            ObjectNode result = run(mapper, root.resolve("run-" + (n + 1)), heap, scenario);
+            result.put("scenario", scenario.name);
+            results.add(result);
+        }
+        System.out.println();
+        System.out.println(String.format(Locale.ROOT, "%-40s %9s %8s %8s %10s %8s %8s %7s",
+                "scenario", "records", "result", "seconds", "heap peak", "after GC", "threads", "RSS"));
+        for (JsonNode result : results) {
+            System.out.println(String.format(Locale.ROOT, "%-40s %,9d %8s %8.1f %7d MiB %4d MiB %8d %4d MiB",
+                    result.path("scenario").asText(), result.path("records").asLong(),
+                    result.path("ok").asBoolean() ? "ok" : "FAILED", result.path("seconds").asDouble(Double.NaN),
+                    result.path("peakHeapUsedMb").asLong(), result.path("peakHeapAfterGcMb").asLong(),
+                    result.path("peakThreads").asLong(), result.path("peakRssMb").asLong()));
+            if (!result.path("ok").asBoolean()) {
+                System.out.println("    " + result.path("error").asText());
+            }
+        }
+        ObjectNode summary = mapper.createObjectNode();
+        summary.put("heap", heap);
+        summary.set("runs", results);
+        System.out.println(mapper.writeValueAsString(summary));
+    }
+
+    private static ObjectNode run(ObjectMapper mapper, Path work, String heap, Scenario scenario) throws Exception {
+        Files.createDirectories(work);
+        Path log = work.resolve("run.log");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "@" + Path.of("flink-conf", "java17-module-opens.args").toAbsolutePath(),
+                "-Daws.cborEnabled=false",
+                "-Xmx" + heap, "-Xms" + heap,
+                "-XX:+ExitOnOutOfMemoryError",
+                "-Dlog4j2.configurationFile=" + System.getProperty("log4j2.configurationFile", ""),
+                "-Dairbyte.kinesis.log.file=" + work.resolve("job.log"),
+                "-cp", System.getProperty("java.class.path"),
+                MemoryRunMain.class.getName(), work.toString(), Integer.toString(scenario.streams),
+                Long.toString(scenario.records), Integer.toString(scenario.recordBytes), Double.toString(scenario.hotShare),
+                Double.toString(scenario.throttle), Integer.toString(scenario.bufferMemoryMb)));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String resultLine = null;
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                java.io.Writer logFile = Files.newBufferedWriter(log)) {
+            String line;
+            while ((line = out.readLine()) != null) {
+                logFile.write(line + "\n");
+                if (line.startsWith("RESULT ")) {
+                    resultLine = line.substring("RESULT ".length());
+                }
+            }
+        }
+        int exit = process.waitFor();
+        if (resultLine != null) {
+            return (ObjectNode) mapper.readTree(resultLine);
+        }
+        ObjectNode failed = mapper.createObjectNode();
+        failed.put("records", scenario.records);
+        failed.put("ok", false);
+        failed.put("error", (exit == 3 ? "OutOfMemoryError (the JVM exited on it)" : "exit code " + exit) + "; see " + log);
+        return failed;
+    }
+}
