@@ -75,7 +75,7 @@ public final class MemoryRunMain {
             result.put("ok", false);
             result.put("error", t.toString());
         }
-        sampler.stop();
+        sampler.finish();
         long pid = ProcessStats.selfPid();
         result.put("totalSeconds", Math.round((System.nanoTime() - start) / 1e7) / 100.0);
         result.put("peakHeapUsedMb", sampler.peakUsed.get() >> 20);
@@ -142,7 +142,7 @@ public final class MemoryRunMain {
             }
         }
 
-        void stop() {
+        void finish() {
             running = false;
         }
     }
