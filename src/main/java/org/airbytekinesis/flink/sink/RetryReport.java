@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,41 +20,51 @@ final class RetryReport {
     private static final Map<String, RetryReport> BY_STREAM = new ConcurrentHashMap<>();
 
     private final String stream;
+    private final LongSupplier clock;
     private final Map<String, Long> entries = new TreeMap<>(); // guarded by this
     private final Map<String, Long> requests = new TreeMap<>(); // guarded by this
     private long lastReport; // guarded by this; System.nanoTime(), 0 before the first
 
-    private RetryReport(String stream) {
+    RetryReport(String stream, LongSupplier clock) {
         this.stream = stream;
+        this.clock = clock;
     }
 
     static RetryReport of(String stream) {
-        return BY_STREAM.computeIfAbsent(stream, RetryReport::new);
+        return BY_STREAM.computeIfAbsent(stream, s -> new RetryReport(s, System::nanoTime));
     }
 
-    /** {@code count} entries of one request failed with {@code code} and go again. */
-    void entriesRetried(String code, long count) {
+    /**
+     * {@code count} entries of one request failed with {@code code} and go again.
+     *
+     * @return the line logged, when one was due
+     */
+    String entriesRetried(String code, long count) {
         String line;
         synchronized (this) {
             entries.merge(code, count, Long::sum);
             line = due();
         }
-        log(line);
+        return log(line);
     }
 
-    /** A whole request failed with {@code error} (after the SDK's own retries) and goes again. */
-    void requestRetried(String error) {
+    /**
+     * A whole request failed with {@code error} (after the SDK's own retries) and goes again.
+     *
+     * @return the line logged, when one was due
+     */
+    String requestRetried(String error) {
         String line;
         synchronized (this) {
             requests.merge(error, 1L, Long::sum);
             line = due();
         }
-        log(line);
+        return log(line);
     }
 
     /** The report line when one is due (and the counts start over), else null. */
     private String due() {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (lastReport != 0 && now - lastReport < TimeUnit.SECONDS.toNanos(INTERVAL_SECONDS)) {
             return null;
         }
@@ -71,9 +82,10 @@ final class RetryReport {
         return line.append(" (at most one such line per ").append(INTERVAL_SECONDS).append(" s)").toString();
     }
 
-    private static void log(String line) {
+    private static String log(String line) {
         if (line != null) {
             LOG.warn(line);
         }
+        return line;
     }
 }
