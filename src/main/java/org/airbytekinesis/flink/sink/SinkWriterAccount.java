@@ -14,8 +14,8 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
  *
  * <ul>
  *   <li>the bytes (data plus partition key) of the records handed to the connector and not yet
- *       acknowledged by Kinesis, against the writer's {@link SinkMemory} share and what it
- *       borrowed from the TaskManager's pool;
+ *       acknowledged by Kinesis, and of the requests in flight, against the writer's
+ *       {@link SinkMemory} share and what it borrowed from the TaskManager's pool;
  *   <li>since when its requests have failed without progress, and the last error, for the retry
  *       deadline;
  *   <li>the backoff before failed entries are retried.
@@ -106,6 +106,19 @@ final class SinkWriterAccount {
         }
         held += bytes;
         return true;
+    }
+
+    /**
+     * Takes {@code bytes} that a request in flight needs on top of its records, whether or not
+     * there is room: it is already made. What the pool cannot lend makes the writer's next
+     * {@link #tryHold} fail, so the writer drains before it takes more.
+     */
+    synchronized void charge(long bytes) {
+        held += bytes;
+        long borrowNeeded = Math.max(0, held - memory.shareBytes()) - borrowed;
+        if (borrowNeeded > 0 && memory.borrow(borrowNeeded)) {
+            borrowed += borrowNeeded;
+        }
     }
 
     /** Kinesis took {@code bytes}: what the writer no longer needs goes back to the pool. */

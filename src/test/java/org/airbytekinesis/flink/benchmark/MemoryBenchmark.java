@@ -22,8 +22,11 @@ import java.util.Locale;
  *   <li>500 streams of 100 KB records, half of them to one stream that Kinesis throttles (half of
  *       its entries refused each time), with N and 2N records: the job must not run out of a
  *       1 GiB heap, and its live heap (after a full collection) must not grow with the input;
- *   <li>the same with the byte budget off ({@code bufferMemoryMb} huge), for comparison: the
- *       connector's own bound is 10,000 entries per writer, however large;
+ *   <li>the same with Kinesis slow instead (every PutRecords answered after 100 ms): requests
+ *       pile up in flight;
+ *   <li>both at 2N with the byte budget off ({@code bufferMemoryMb} huge), for comparison: the
+ *       connector's own bounds are 10,000 entries per writer, however large, and 50 requests in
+ *       flight;
  *   <li>200 and 500 streams of small records: threads and RSS.
  * </ul>
  *
@@ -31,6 +34,11 @@ import java.util.Locale;
  */
 public final class MemoryBenchmark {
     private MemoryBenchmark() {}
+
+    /** A budget no run reaches: the connector's own bounds only. */
+    private static final int NO_BUDGET_MB = 1_048_576;
+    /** How long the slow Kinesis takes to answer each PutRecords. */
+    private static final long SLOW_MILLIS = 100;
 
     private static final class Scenario {
         final String name;
@@ -40,8 +48,10 @@ public final class MemoryBenchmark {
         final double hotShare;
         final double throttle;
         final int bufferMemoryMb;
+        final long latencyMillis;
 
-        Scenario(String name, int streams, long records, int recordBytes, double hotShare, double throttle, int bufferMemoryMb) {
+        Scenario(String name, int streams, long records, int recordBytes, double hotShare, double throttle, int bufferMemoryMb,
+                long latencyMillis) {
             this.name = name;
             this.streams = streams;
             this.records = records;
@@ -49,6 +59,7 @@ public final class MemoryBenchmark {
             this.hotShare = hotShare;
             this.throttle = throttle;
             this.bufferMemoryMb = bufferMemoryMb;
+            this.latencyMillis = latencyMillis;
         }
     }
 
@@ -71,11 +82,14 @@ public final class MemoryBenchmark {
         }
         int small = quick ? 5_000 : 20_000;
         List<Scenario> scenarios = List.of(
-                new Scenario("500 streams, 100 KB, one throttled, N", 500, records, 100_000, 0.5, 0.5, 256),
-                new Scenario("500 streams, 100 KB, one throttled, 2N", 500, 2 * records, 100_000, 0.5, 0.5, 256),
-                new Scenario("same, 2N, no byte budget", 500, 2 * records, 100_000, 0.5, 0.5, 1_048_576),
-                new Scenario("200 streams, 500 B", 200, small, 500, 0.0, 0.0, 256),
-                new Scenario("500 streams, 500 B", 500, small, 500, 0.0, 0.0, 256));
+                new Scenario("500 streams, 100 KB, one throttled, N", 500, records, 100_000, 0.5, 0.5, 256, 0),
+                new Scenario("500 streams, 100 KB, one throttled, 2N", 500, 2 * records, 100_000, 0.5, 0.5, 256, 0),
+                new Scenario("same, 2N, no byte budget", 500, 2 * records, 100_000, 0.5, 0.5, NO_BUDGET_MB, 0),
+                new Scenario("500 streams, 100 KB, slow Kinesis, N", 500, records, 100_000, 0.5, 0.0, 256, SLOW_MILLIS),
+                new Scenario("500 streams, 100 KB, slow Kinesis, 2N", 500, 2 * records, 100_000, 0.5, 0.0, 256, SLOW_MILLIS),
+                new Scenario("same, 2N, no byte budget", 500, 2 * records, 100_000, 0.5, 0.0, NO_BUDGET_MB, SLOW_MILLIS),
+                new Scenario("200 streams, 500 B", 200, small, 500, 0.0, 0.0, 256, 0),
+                new Scenario("500 streams, 500 B", 500, small, 500, 0.0, 0.0, 256, 0));
 
         ObjectMapper mapper = new ObjectMapper();
         Path root = Path.of("target", "benchmark", "memory").toAbsolutePath();
@@ -123,7 +137,8 @@ public final class MemoryBenchmark {
                 "-cp", System.getProperty("java.class.path"),
                 MemoryRunMain.class.getName(), work.toString(), Integer.toString(scenario.streams),
                 Long.toString(scenario.records), Integer.toString(scenario.recordBytes), Double.toString(scenario.hotShare),
-                Double.toString(scenario.throttle), Integer.toString(scenario.bufferMemoryMb)));
+                Double.toString(scenario.throttle), Integer.toString(scenario.bufferMemoryMb),
+                Long.toString(scenario.latencyMillis)));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String resultLine = null;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

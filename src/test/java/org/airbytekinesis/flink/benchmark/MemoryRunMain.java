@@ -20,13 +20,13 @@ import org.airbytekinesis.flink.routing.StreamRoutes;
 
 /**
  * One run of the memory benchmark, in a JVM of its own with the heap the benchmark gives it:
- * {@code MemoryRunMain WORK_DIR STREAMS RECORDS RECORD_BYTES HOT_SHARE THROTTLE BUFFER_MEMORY_MB}.
+ * {@code MemoryRunMain WORK_DIR STREAMS RECORDS RECORD_BYTES HOT_SHARE THROTTLE BUFFER_MEMORY_MB LATENCY_MS}.
  * Writes the input ({@code HOT_SHARE} of the records to the first stream, the rest spread over
  * the others), runs {@code write} as the launcher runs it (local MiniCluster, default
- * parallelism) against a proxy in a JVM of its own that answers PutRecords itself, enforcing
- * Kinesis's limits, and fails {@code THROTTLE} of the first stream's entries as throttled (a
- * kinesalite behind it for the control plane). Samples the heap, threads and RSS throughout and
- * prints one JSON line: {@code RESULT {...}}.
+ * parallelism) against a proxy in a JVM of its own that answers PutRecords itself after
+ * {@code LATENCY_MS}, enforcing Kinesis's limits, and fails {@code THROTTLE} of the first stream's
+ * entries as throttled (a kinesalite behind it for the control plane). Samples the heap, threads
+ * and RSS throughout and prints one JSON line: {@code RESULT {...}}.
  */
 public final class MemoryRunMain {
     private MemoryRunMain() {}
@@ -39,6 +39,7 @@ public final class MemoryRunMain {
         double hotShare = Double.parseDouble(args[4]);
         double throttle = Double.parseDouble(args[5]);
         int bufferMemoryMb = Integer.parseInt(args[6]);
+        long latencyMillis = Long.parseLong(args[7]);
         Files.createDirectories(work);
         ObjectMapper mapper = new ObjectMapper();
         List<StreamDescriptor> descriptors = InputGenerator.streams(streams);
@@ -48,13 +49,14 @@ public final class MemoryRunMain {
         ObjectNode result = mapper.createObjectNode();
         result.put("streams", streams).put("records", records).put("recordBytes", recordBytes)
                 .put("hotShare", hotShare).put("throttle", throttle).put("bufferMemoryMb", bufferMemoryMb)
+                .put("latencyMillis", latencyMillis)
                 .put("maxHeapMb", Runtime.getRuntime().maxMemory() >> 20);
         Sampler sampler = new Sampler();
         sampler.start();
         long start = System.nanoTime();
         List<String> proxyOptions = throttle > 0 ? List.of("--answer-locally", "--throttle", hot, Double.toString(throttle))
                 : List.of("--answer-locally");
-        try (EmulatorSession emulator = EmulatorSession.start(0, streams + 100, work, proxyOptions)) {
+        try (EmulatorSession emulator = EmulatorSession.start(latencyMillis, streams + 100, work, proxyOptions)) {
             ObjectNode config = emulator.config(mapper, 1, 100);
             config.put("bufferMemoryMb", bufferMemoryMb);
             Path configFile = Files.writeString(work.resolve("config.json"), mapper.writeValueAsString(config));

@@ -10,9 +10,9 @@ import org.airbytekinesis.flink.testing.KinesisFaultProxy;
  *
  * <p>{@code ProxyMain UPSTREAM_ENDPOINT LATENCY_MS [--answer-locally] [--throttle STREAM SHARE]}:
  * adds {@code LATENCY_MS} to every request (PutRecords and the control plane, as a far-away
- * endpoint would); with {@code --answer-locally} it answers PutRecords itself, enforcing
- * Kinesis's limits and only counting what it accepts (so the emulator's speed and memory do not
- * matter); {@code --throttle} fails that share of one stream's entries as throttled. Prints
+ * endpoint would); with {@code --answer-locally} it answers PutRecords itself, after
+ * {@code LATENCY_MS} (a slow Kinesis; the control plane is not delayed), enforcing Kinesis's
+ * limits and only counting what it accepts (so the emulator's speed and memory do not matter); {@code --throttle} fails that share of one stream's entries as throttled. Prints
  * {@code LISTENING <endpoint>} once ready, then runs until its standard input ends (the phase
  * closes it, or dies), prints one line {@code STATS <proxy counters> peak_rss_mb=<n> cpu_s=<n>}
  * and exits.
@@ -29,7 +29,8 @@ public final class ProxyMain {
             proxy.setLatencyMillis(Long.parseLong(args[1])).setLatencyOnAllRequests(true);
             for (int i = 2; i < args.length; i++) {
                 if (args[i].equals("--answer-locally")) {
-                    proxy.setAnswerPutRecordsLocally(true).setEnforceServiceLimits(true).setKeepAcceptedEntries(false);
+                    proxy.setAnswerPutRecordsLocally(true).setEnforceServiceLimits(true).setKeepAcceptedEntries(false)
+                            .setLatencyOnAllRequests(false);
                 } else if (args[i].equals("--throttle") && i + 2 < args.length) {
                     proxy.setEntryFailureShareFor(args[i + 1], Double.parseDouble(args[i + 2]));
                     i += 2;

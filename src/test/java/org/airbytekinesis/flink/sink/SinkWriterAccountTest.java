@@ -51,6 +51,25 @@ class SinkWriterAccountTest {
     }
 
     @Test
+    void requestsInFlightAreChargedEvenPastThePoolAndStopTheWriterTakingMoreUntilTheyEnd() {
+        SinkMemory memory = memory(21, 1); // share 10.5 MiB, pool 10.5 MiB
+        long share = memory.shareBytes();
+        long pool = memory.pool().get();
+        SinkWriterAccount account = new SinkWriterAccount("s", memory, Duration.ofMinutes(5));
+        assertTrue(account.tryHold(share));
+        account.charge(pool / 2);
+        assertEquals(pool / 2, memory.pool().get(), "what the pool can lend, it lends");
+        account.charge(pool);
+        assertEquals(share + pool / 2 + pool, account.held(), "a request already made is charged whole");
+        assertFalse(account.tryHold(1), "the writer is over its share and the pool: it must drain");
+        account.released(pool / 2);
+        account.released(pool);
+        assertEquals(pool, memory.pool().get(), "the requests ended: everything borrowed went back");
+        assertTrue(account.tryHold(1));
+        account.releasedAll();
+    }
+
+    @Test
     void releasesNeverGoBelowNothingForEntriesRestoredFromAnOldCheckpoint() {
         SinkWriterAccount account = new SinkWriterAccount("s", memory(18, 1), Duration.ofMinutes(5));
         account.released(12345);
