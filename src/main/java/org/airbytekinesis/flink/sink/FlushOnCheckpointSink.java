@@ -107,7 +107,7 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
         @Override
         public void write(KinesisEnvelope element, Context context) throws IOException, InterruptedException {
             failIfFatal();
-            long bytes = element.payload.length + Utf8.encodedLength(element.partitionKey);
+            long bytes = SinkWriterAccount.footprint(element.payload.length + Utf8.encodedLength(element.partitionKey));
             while (!account.tryHold(bytes)) {
                 drain();
             }

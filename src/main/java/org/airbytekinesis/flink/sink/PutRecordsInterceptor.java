@@ -3,14 +3,11 @@ package org.airbytekinesis.flink.sink;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.awscore.exception.AwsServiceException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.SdkResponse;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.exception.SdkClientException;
-import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.async.AsyncRequestBody;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.Context;
-import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.services.kinesis.model.PutRecordsRequest;
@@ -41,10 +38,8 @@ import org.apache.flink.util.ExceptionUtils;
  *       fails naming the last error. Retries are counted per stream ({@link RetryReport}). A
  *       connection lost for longer than the SDK's own retries fails the job, as the connector
  *       decides; the job then restarts from its last checkpoint.
- *   <li><b>Acknowledged bytes</b> go back to the writer's memory account, and <b>requests in
- *       flight</b> are charged to it: a marshalled PutRecords (base64 in JSON, a third larger than
- *       its records) and the transport's copy of it live as long as the request, next to the
- *       records the connector keeps for a retry.
+ *   <li><b>Acknowledged records</b> go back to the writer's memory account, with the room their
+ *       request body took ({@link SinkWriterAccount#footprint}).
  * </ul>
  *
  * The SDK makes one instance per client, while the connector builds the writer: it takes that
@@ -52,46 +47,10 @@ import org.apache.flink.util.ExceptionUtils;
  * left alone.
  */
 public final class PutRecordsInterceptor implements ExecutionInterceptor {
-    /** The marshalled body, and the transport's copy of it while it is written to the socket. */
-    private static final int IN_FLIGHT_COPIES = 2;
-
-    private static final ExecutionAttribute<AtomicLong> IN_FLIGHT_BYTES =
-            new ExecutionAttribute<>("airbyte-kinesis.in-flight-bytes");
-
     private final SinkWriterAccount account;
 
     public PutRecordsInterceptor() {
         this.account = SinkWriterAccount.CREATING.get();
-    }
-
-    @Override
-    public void afterMarshalling(Context.AfterMarshalling context, ExecutionAttributes attributes) {
-        if (account == null || !(context.request() instanceof PutRecordsRequest)) {
-            return;
-        }
-        // Once per request, not per attempt: the SDK sends the same marshalled body again.
-        long body = context.asyncRequestBody().flatMap(AsyncRequestBody::contentLength)
-                .orElseGet(() -> sizeOf(((PutRecordsRequest) context.request()).records()) * 4 / 3);
-        long charge = IN_FLIGHT_COPIES * body;
-        account.charge(charge);
-        attributes.putAttribute(IN_FLIGHT_BYTES, new AtomicLong(charge));
-    }
-
-    @Override
-    public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
-        releaseInFlight(attributes);
-    }
-
-    @Override
-    public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
-        releaseInFlight(attributes);
-    }
-
-    private void releaseInFlight(ExecutionAttributes attributes) {
-        AtomicLong charge = attributes.getAttribute(IN_FLIGHT_BYTES);
-        if (account != null && charge != null) {
-            account.released(charge.getAndSet(0)); // once, whichever of the two ends comes
-        }
     }
 
     @Override
@@ -105,7 +64,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         List<PutRecordsResultEntry> results = response.records();
         Integer failedCount = response.failedRecordCount();
         if (failedCount == null || failedCount == 0 || results.size() != sent.size()) {
-            account.released(sizeOf(sent));
+            account.released(footprintOf(sent));
             account.progress();
             account.cleanRound();
             return response;
@@ -119,7 +78,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             PutRecordsResultEntry result = results.get(i);
             if (result.errorCode() == null) {
                 written++;
-                writtenBytes += sizeOf(sent.get(i));
+                writtenBytes += SinkWriterAccount.footprint(sizeOf(sent.get(i)));
                 continue;
             }
             failedByCode.merge(result.errorCode(), 1L, Long::sum);
@@ -185,15 +144,16 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         return SdkClientException.builder().message(error.getMessage()).cause(account.fail(error)).build();
     }
 
-    /** What Kinesis counts toward its limits: data plus partition key, in bytes. */
-    static long sizeOf(List<PutRecordsRequestEntry> entries) {
+    /** What the writer's account holds for these entries. */
+    static long footprintOf(List<PutRecordsRequestEntry> entries) {
         long bytes = 0;
         for (PutRecordsRequestEntry entry : entries) {
-            bytes += sizeOf(entry);
+            bytes += SinkWriterAccount.footprint(sizeOf(entry));
         }
         return bytes;
     }
 
+    /** What Kinesis counts toward its limits: data plus partition key, in bytes. */
     private static long sizeOf(PutRecordsRequestEntry entry) {
         return entry.data().asByteArrayUnsafe().length + Utf8.encodedLength(entry.partitionKey());
     }

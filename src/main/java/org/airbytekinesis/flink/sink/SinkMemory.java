@@ -11,7 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * always use, so that each can make progress on its own; the other half is a pool of the
  * TaskManager (this JVM and class loader) that busy writers borrow from while idle ones use
  * nothing. A writer over its share that finds the pool empty sends what it holds and waits for
- * it to be written: the job backpressures instead of running out of memory.
+ * it to be written: the job backpressures instead of running out of memory. Records are counted
+ * by {@link SinkWriterAccount#footprint}, the heap they take until Kinesis has them. A writer
+ * that holds nothing always takes one record, overdrawing the pool if it must: the writers hold
+ * at most the budget, or one record each when that is more.
  *
  * <p>The split is fixed when the job is built, from the number of sink writers a TaskManager can
  * run: the number of Kinesis sinks times its task slots.
@@ -63,6 +66,11 @@ public final class SinkMemory implements Serializable {
                 return true;
             }
         }
+    }
+
+    /** Takes {@code bytes} from the pool even if it has less: it lends nothing until they are back. */
+    void overdraw(long bytes) {
+        pool().addAndGet(-bytes);
     }
 
     void giveBack(long bytes) {

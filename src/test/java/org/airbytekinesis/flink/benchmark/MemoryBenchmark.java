@@ -21,7 +21,9 @@ import java.util.Locale;
  * <ul>
  *   <li>500 streams of 100 KB records, half of them to one stream that Kinesis throttles (half of
  *       its entries refused each time), with N and 2N records: the job must not run out of a
- *       1 GiB heap, and its live heap (after a full collection) must not grow with the input;
+ *       1 GiB heap, and its live heap (after a full collection) must not grow with the input
+ *       (N is 6,000 by default: by then every writer has had requests in flight at once, which
+ *       is what the live heap's ceiling is made of);
  *   <li>the same with Kinesis slow instead (every PutRecords answered after 100 ms): requests
  *       pile up in flight;
  *   <li>both at 2N with the byte budget off ({@code bufferMemoryMb} huge), for comparison: the
@@ -65,7 +67,7 @@ public final class MemoryBenchmark {
 
     public static void main(String[] args) throws Exception {
         boolean quick = false;
-        long records = 3_000;
+        long records = 6_000;
         String heap = "1g";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {

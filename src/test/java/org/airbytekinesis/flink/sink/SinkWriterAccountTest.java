@@ -39,34 +39,29 @@ class SinkWriterAccountTest {
     }
 
     @Test
-    void aWriterThatHoldsNothingAlwaysTakesOneRecordHoweverLarge() {
+    void aWriterThatHoldsNothingAlwaysTakesOneRecordHoweverLargeAndThePoolLendsNothingUntilItIsBack() {
         SinkMemory memory = memory(16, 1000); // a share of 8 KiB
-        SinkWriterAccount account = new SinkWriterAccount("s", memory, Duration.ofMinutes(5));
+        long share = memory.shareBytes();
+        SinkWriterAccount big = new SinkWriterAccount("big", memory, Duration.ofMinutes(5));
+        SinkWriterAccount other = new SinkWriterAccount("other", memory, Duration.ofMinutes(5));
         long pool = memory.pool().get();
-        assertTrue(account.tryHold(pool + MIB), "more than share and pool together: taken, or the writer would be stuck");
-        assertFalse(account.tryHold(1));
-        account.released(pool + MIB);
-        assertEquals(0, account.held());
-        assertEquals(pool, memory.pool().get(), "it borrowed nothing, it gives back nothing");
+        assertTrue(big.tryHold(pool + MIB), "more than share and pool together: taken, or the writer would be stuck");
+        assertFalse(big.tryHold(1));
+        assertEquals(pool - (pool + MIB - share), memory.pool().get(), "the pool is overdrawn");
+        assertTrue(other.tryHold(share), "another writer still has its share");
+        assertFalse(other.tryHold(1), "but cannot borrow from an overdrawn pool");
+        big.released(pool + MIB);
+        assertEquals(0, big.held());
+        assertEquals(pool, memory.pool().get(), "everything went back");
+        assertTrue(other.tryHold(1));
+        other.releasedAll();
     }
 
     @Test
-    void requestsInFlightAreChargedEvenPastThePoolAndStopTheWriterTakingMoreUntilTheyEnd() {
-        SinkMemory memory = memory(21, 1); // share 10.5 MiB, pool 10.5 MiB
-        long share = memory.shareBytes();
-        long pool = memory.pool().get();
-        SinkWriterAccount account = new SinkWriterAccount("s", memory, Duration.ofMinutes(5));
-        assertTrue(account.tryHold(share));
-        account.charge(pool / 2);
-        assertEquals(pool / 2, memory.pool().get(), "what the pool can lend, it lends");
-        account.charge(pool);
-        assertEquals(share + pool / 2 + pool, account.held(), "a request already made is charged whole");
-        assertFalse(account.tryHold(1), "the writer is over its share and the pool: it must drain");
-        account.released(pool / 2);
-        account.released(pool);
-        assertEquals(pool, memory.pool().get(), "the requests ended: everything borrowed went back");
-        assertTrue(account.tryHold(1));
-        account.releasedAll();
+    void aRecordCostsItsEntryPlusItsBase64PartOfTheRequestBody() {
+        assertEquals(300 + 400 + 32, SinkWriterAccount.footprint(300));
+        assertEquals(301 + 404 + 32, SinkWriterAccount.footprint(301), "base64 pads to whole groups of four");
+        assertEquals(100_036 + 133_384 + 32, SinkWriterAccount.footprint(100_036));
     }
 
     @Test
