@@ -171,14 +171,15 @@ public final class WriteCommand {
     private static void definePipeline(DataStream<InputLine> lines, WritePlan plan, KinesisConnection connection,
             String deadLetterDirectory, SinkMemory memory) {
         DestinationConfig config = plan.config();
-        KinesisSinks sinks = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
+        KinesisSinks idKeyed = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
                 Duration.ofSeconds(config.retryDeadlineSeconds()));
+        KinesisSinks sinks = plan.partitionKeys().byAbId() ? idKeyed : idKeyed.withKeysFromData();
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
                 .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forDeadLetters(stream), config.maxRecordSizeBytes()))
                 .orElseGet(() -> deadLetterDirectory == null
                         ? DeadLetterOutputs.none()
                         : DeadLetterOutputs.directory(deadLetterDirectory));
-        EnvelopeSettings envelopeSettings = EnvelopeSettings.of(config);
+        EnvelopeSettings envelopeSettings = EnvelopeSettings.of(config, plan.catalog());
         if (deadLetterDirectory == null && config.deadLetterStream().isEmpty()) {
             envelopeSettings = envelopeSettings.withBadInputPolicy(BadInputPolicy.FAIL);
         }

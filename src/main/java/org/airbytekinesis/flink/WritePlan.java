@@ -10,6 +10,7 @@ import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.airbyte.SupportedSyncModes;
 import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.envelope.PartitionKeyFields;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.AfterRead;
 import org.airbytekinesis.flink.source.SocketEndpoint;
@@ -37,6 +38,7 @@ public final class WritePlan {
     private final String stateOut;
     private final String deadLetterDirectory;
     private final Duration checkpointInterval;
+    private final PartitionKeyFields partitionKeys;
 
     private WritePlan(Builder builder) {
         this.config = builder.config;
@@ -50,6 +52,7 @@ public final class WritePlan {
         this.stateOut = builder.stateOut;
         this.deadLetterDirectory = builder.deadLetterDirectory;
         this.checkpointInterval = builder.checkpointInterval;
+        this.partitionKeys = PartitionKeyFields.of(config.partitionKey(), catalog);
     }
 
     public static Builder builder(DestinationConfig config, ConfiguredCatalog catalog) {
@@ -62,6 +65,11 @@ public final class WritePlan {
 
     public ConfiguredCatalog catalog() {
         return catalog;
+    }
+
+    /** The fields each stream's partition keys are read from (none for {@code ab_id}). */
+    public PartitionKeyFields partitionKeys() {
+        return partitionKeys;
     }
 
     public StreamRoutes routes() {

@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -9,11 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 import org.airbytekinesis.flink.testing.Corpus;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
@@ -37,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Airbyte connector output from {@code src/test/resources/corpus}, read back with the AWS SDK.
  */
 class AirbyteKinesisWriteITCase {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final Path JIRA = Corpus.file("messages__faros__jira_all-streams.log");
     private static final Path GITHUB_PUBLIC = Corpus.file("messages__faros__github_pg-raw_namespace_public.log");
 
@@ -134,6 +139,56 @@ class AirbyteKinesisWriteITCase {
                 () -> runWrite(emulator.writeConfig(dir, Map.of("onBadInput", "fail")), catalog, input));
         String message = AirbyteKinesisMain.oneLine(failure);
         assertTrue(message.contains("unknown-stream.jsonl line 1: stream \"ns.other\" is not in the catalog"), message);
+    }
+
+    @Test
+    void recordsKeyedByTheirPrimaryKeyPutEveryKeyOnOneShardAndKeepTheIdInTheEnvelope() throws Exception {
+        Path input = dir.resolve("versions.jsonl");
+        List<String> lines = new ArrayList<>();
+        Map<String, Integer> versionsByKey = new TreeMap<>();
+        for (int i = 0; i < 400; i++) {
+            int id = i % 40; // ten versions of each of 40 rows, interleaved
+            String region = id % 2 == 0 ? "eu" : "us";
+            lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"rows\",\"data\":{\"id\":" + id
+                    + ",\"region\":\"" + region + "\",\"version\":" + i + "},\"emitted_at\":1}}");
+            versionsByKey.merge("[" + id + ",\"" + region + "\"]", 1, Integer::sum);
+        }
+        lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"rows\",\"data\":{\"id\":1},\"emitted_at\":1}}");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+        Path catalog = dir.resolve("catalog.json");
+        Files.writeString(catalog, "{\"streams\":[{\"stream\":{\"name\":\"rows\"},\"destination_sync_mode\":\"append\","
+                + "\"primary_key\":[[\"id\"],[\"region\"]]}]}");
+        Path config = emulator.writeConfig(dir, Map.of("partitionKey", "primary_key", "shardCount", 4, "bufferSize", 17));
+
+        runWrite(config, catalog, input);
+
+        Map<String, List<Record>> byShard = new KinesisStreamReader(client).readByShard("_rows");
+        assertEquals(4, byShard.size());
+        Map<String, String> shardOfKey = new HashMap<>();
+        Map<String, Integer> read = new TreeMap<>();
+        Set<String> ids = new HashSet<>();
+        for (Map.Entry<String, List<Record>> shard : byShard.entrySet()) {
+            for (Record record : shard.getValue()) {
+                String key = record.partitionKey();
+                String earlier = shardOfKey.putIfAbsent(key, shard.getKey());
+                assertTrue(earlier == null || earlier.equals(shard.getKey()), key + " is in " + earlier + " and " + shard.getKey());
+                read.merge(key, 1, Integer::sum);
+                ids.add(MAPPER.readTree(record.data().asByteArray()).get("_airbyte_ab_id").asText());
+            }
+        }
+        assertEquals(versionsByKey, read, "every version of every row, under its key");
+        assertEquals(400, ids.size(), "each record keeps its own id");
+        assertTrue(new HashSet<>(shardOfKey.values()).size() > 1, "the keys spread over the shards");
+        List<String> deadLetters = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir.resolve("dead-letter"))) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                if (file.getFileName().toString().endsWith(".jsonl")) {
+                    deadLetters.addAll(Files.readAllLines(file, StandardCharsets.UTF_8));
+                }
+            }
+        }
+        assertEquals(1, deadLetters.size(), "the record without a region");
+        assertTrue(deadLetters.get(0).contains("\"reason\":\"missing_partition_key\""), deadLetters.get(0));
     }
 
     private void runWrite(Path config, Path catalog, Path... inputs) throws Exception {

@@ -24,9 +24,14 @@ public final class AirbyteMessageScanner {
     private final ScannedMessage message = new ScannedMessage();
 
     public AirbyteMessageScanner() {
+        this.jsonFactory = newJsonFactory();
+    }
+
+    /** A JSON factory for reading records' text as this scanner does. */
+    public static JsonFactory newJsonFactory() {
         // The text is copied, not converted, so Jackson's guards against huge numbers and deep
         // nesting (meant for code that builds values) would only refuse valid records.
-        this.jsonFactory = JsonFactory.builder()
+        return JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder()
                         .maxNestingDepth(100_000)
                         .maxNumberLength(Integer.MAX_VALUE)

@@ -74,7 +74,37 @@ public final class ConfiguredCatalog implements Serializable {
             }
         }
         String namespaceValue = namespace == null || namespace.isNull() ? null : namespace.textValue();
-        return new CatalogStream(new StreamDescriptor(namespaceValue, name.textValue()), syncMode);
+        List<FieldPath> primaryKey = primaryKey(node.get("primary_key"), path + ".primary_key");
+        if (primaryKey.isEmpty()) {
+            primaryKey = primaryKey(stream.get("source_defined_primary_key"), path + ".stream.source_defined_primary_key");
+        }
+        return new CatalogStream(new StreamDescriptor(namespaceValue, name.textValue()), syncMode, primaryKey);
+    }
+
+    /** A primary key as the protocol writes it: a list of field paths, each a list of keys. */
+    private static List<FieldPath> primaryKey(JsonNode node, String path) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (!node.isArray()) {
+            throw new SetupException(path + " must be an array of field paths (arrays of strings)");
+        }
+        List<FieldPath> fields = new ArrayList<>();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode field = node.get(i);
+            if (!field.isArray() || field.isEmpty()) {
+                throw new SetupException(path + "[" + i + "] must be a non-empty array of strings");
+            }
+            List<String> keys = new ArrayList<>();
+            for (int k = 0; k < field.size(); k++) {
+                if (!field.get(k).isTextual()) {
+                    throw new SetupException(path + "[" + i + "][" + k + "] must be a string");
+                }
+                keys.add(field.get(k).textValue());
+            }
+            fields.add(FieldPath.of(keys));
+        }
+        return fields;
     }
 
     public List<CatalogStream> streams() {

@@ -32,6 +32,7 @@ public final class DestinationConfig implements Serializable {
     public static final String DEAD_LETTER_STREAM = "deadLetterStream";
     public static final String ON_BAD_INPUT = "onBadInput";
     public static final String AB_ID_MODE = "abIdMode";
+    public static final String PARTITION_KEY = "partitionKey";
     public static final String STREAM_MODE = "streamMode";
     public static final String KMS_KEY_ID = "kmsKeyId";
     public static final String RETRY_DEADLINE_SECONDS = "retryDeadlineSeconds";
@@ -51,7 +52,7 @@ public final class DestinationConfig implements Serializable {
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
-                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, STREAM_MODE, KMS_KEY_ID,
+                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, STREAM_MODE, KMS_KEY_ID,
                     RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
                     CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
@@ -66,6 +67,7 @@ public final class DestinationConfig implements Serializable {
     private final String deadLetterStream;
     private final BadInputPolicy badInputPolicy;
     private final IdMode idMode;
+    private final PartitionKeyChoice partitionKey;
     private final int retryDeadlineSeconds;
     private final int bufferMemoryMb;
     private final List<String> unknownKeys;
@@ -81,6 +83,7 @@ public final class DestinationConfig implements Serializable {
             String deadLetterStream,
             BadInputPolicy badInputPolicy,
             IdMode idMode,
+            PartitionKeyChoice partitionKey,
             int retryDeadlineSeconds,
             int bufferMemoryMb,
             List<String> unknownKeys) {
@@ -94,6 +97,7 @@ public final class DestinationConfig implements Serializable {
         this.deadLetterStream = deadLetterStream;
         this.badInputPolicy = badInputPolicy;
         this.idMode = idMode;
+        this.partitionKey = partitionKey;
         this.retryDeadlineSeconds = retryDeadlineSeconds;
         this.bufferMemoryMb = bufferMemoryMb;
         this.unknownKeys = unknownKeys;
@@ -175,6 +179,15 @@ public final class DestinationConfig implements Serializable {
                     return mode;
                 })
                 .orElse(IdMode.POSITION);
+        PartitionKeyChoice partitionKey = optionalString(root, PARTITION_KEY)
+                .map(value -> {
+                    try {
+                        return PartitionKeyChoice.fromConfigValue(value);
+                    } catch (IllegalArgumentException e) {
+                        throw new SetupException("config: " + PARTITION_KEY + " " + e.getMessage() + ", got \"" + value + "\"");
+                    }
+                })
+                .orElse(PartitionKeyChoice.BY_AB_ID);
 
         int retryDeadlineSeconds = optionalInt(root, RETRY_DEADLINE_SECONDS, 10, 86_400)
                 .orElse(DEFAULT_RETRY_DEADLINE_SECONDS);
@@ -198,6 +211,7 @@ public final class DestinationConfig implements Serializable {
                 deadLetterStream,
                 badInputPolicy,
                 idMode,
+                partitionKey,
                 retryDeadlineSeconds,
                 bufferMemoryMb,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
@@ -323,6 +337,10 @@ public final class DestinationConfig implements Serializable {
         return idMode;
     }
 
+    public PartitionKeyChoice partitionKey() {
+        return partitionKey;
+    }
+
     /**
      * How long a stream's writes may fail retryably without writing anything before the run
      * fails naming the last error.
@@ -353,6 +371,7 @@ public final class DestinationConfig implements Serializable {
                 + (deadLetterStream == null ? "" : ", deadLetterStream=" + deadLetterStream)
                 + ", onBadInput=" + badInputPolicy.configValue()
                 + ", abIdMode=" + idMode.configValue()
+                + ", partitionKey=" + partitionKey
                 + ", retryDeadlineSeconds=" + retryDeadlineSeconds
                 + ", bufferMemoryMb=" + bufferMemoryMb
                 + "}";

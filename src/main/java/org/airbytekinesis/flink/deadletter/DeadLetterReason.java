@@ -14,7 +14,9 @@ public enum DeadLetterReason {
     RECORD_WITHOUT_OBJECT_DATA("record_without_object_data"),
     STREAM_NOT_IN_CATALOG("stream_not_in_catalog"),
     /** The envelope is larger than {@code maxRecordSizeBytes}. */
-    RECORD_TOO_LARGE("record_too_large");
+    RECORD_TOO_LARGE("record_too_large"),
+    /** The record's data lacks the field its partition key is read from ({@code partitionKey}), or it is null. */
+    MISSING_PARTITION_KEY("missing_partition_key");
 
     private final String code;
 

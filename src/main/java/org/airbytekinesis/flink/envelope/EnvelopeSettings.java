@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink.envelope;
 
 import java.io.Serializable;
+import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DataFormat;
 import org.airbytekinesis.flink.config.DestinationConfig;
@@ -14,15 +15,32 @@ public final class EnvelopeSettings implements Serializable {
     private final IdMode idMode;
     private final BadInputPolicy badInputPolicy;
     private final int maxRecordSizeBytes;
+    private final PartitionKeyFields partitionKeys;
 
     public EnvelopeSettings(DataFormat dataFormat, IdMode idMode, BadInputPolicy badInputPolicy, int maxRecordSizeBytes) {
+        this(dataFormat, idMode, badInputPolicy, maxRecordSizeBytes, PartitionKeyFields.AB_ID);
+    }
+
+    private EnvelopeSettings(DataFormat dataFormat, IdMode idMode, BadInputPolicy badInputPolicy, int maxRecordSizeBytes,
+            PartitionKeyFields partitionKeys) {
         this.dataFormat = dataFormat;
         this.idMode = idMode;
         this.badInputPolicy = badInputPolicy;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
+        this.partitionKeys = partitionKeys;
     }
 
+    /** With the config's partition keys, read from the fields the catalog or the config names. */
+    public static EnvelopeSettings of(DestinationConfig config, ConfiguredCatalog catalog) {
+        return new EnvelopeSettings(config.dataFormat(), config.idMode(), config.badInputPolicy(), config.maxRecordSizeBytes(),
+                PartitionKeyFields.of(config.partitionKey(), catalog));
+    }
+
+    /** For a config that keys records by id (which needs no catalog). */
     public static EnvelopeSettings of(DestinationConfig config) {
+        if (!config.partitionKey().isAbId()) {
+            throw new IllegalArgumentException("partitionKey " + config.partitionKey() + " needs the catalog");
+        }
         return new EnvelopeSettings(config.dataFormat(), config.idMode(), config.badInputPolicy(), config.maxRecordSizeBytes());
     }
 
@@ -47,11 +65,19 @@ public final class EnvelopeSettings implements Serializable {
         return maxRecordSizeBytes;
     }
 
+    public PartitionKeyFields partitionKeys() {
+        return partitionKeys;
+    }
+
     public EnvelopeSettings withDataFormat(DataFormat format) {
-        return new EnvelopeSettings(format, idMode, badInputPolicy, maxRecordSizeBytes);
+        return new EnvelopeSettings(format, idMode, badInputPolicy, maxRecordSizeBytes, partitionKeys);
     }
 
     public EnvelopeSettings withBadInputPolicy(BadInputPolicy policy) {
-        return new EnvelopeSettings(dataFormat, idMode, policy, maxRecordSizeBytes);
+        return new EnvelopeSettings(dataFormat, idMode, policy, maxRecordSizeBytes, partitionKeys);
+    }
+
+    public EnvelopeSettings withPartitionKeys(PartitionKeyFields keys) {
+        return new EnvelopeSettings(dataFormat, idMode, badInputPolicy, maxRecordSizeBytes, keys);
     }
 }

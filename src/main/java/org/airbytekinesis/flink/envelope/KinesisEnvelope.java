@@ -10,7 +10,7 @@ import java.util.Objects;
 public class KinesisEnvelope {
     /** The Kinesis stream this record goes to. */
     public String kinesisStream;
-    /** The envelope's {@code _airbyte_ab_id}. */
+    /** The record's partition key: its {@code _airbyte_ab_id}, or a value of its data ({@code partitionKey}). */
     public String partitionKey;
     /** The envelope JSON, UTF-8. */
     public byte[] payload;

@@ -4,13 +4,16 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import org.airbytekinesis.flink.BadInputException;
 import org.airbytekinesis.flink.airbyte.AirbyteMessageScanner;
+import org.airbytekinesis.flink.airbyte.FieldPath;
 import org.airbytekinesis.flink.airbyte.MalformedMessageException;
 import org.airbytekinesis.flink.airbyte.ScannedMessage;
+import org.airbytekinesis.flink.airbyte.Utf8;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.IdMode;
 import org.airbytekinesis.flink.deadletter.DeadLetter;
@@ -34,8 +37,9 @@ import org.slf4j.LoggerFactory;
  * {@code destinationStats.recordCount} added; every other type (LOG, TRACE, CONTROL, unknown) is
  * counted and not sent anywhere, and a source's TRACE ERROR is logged as a warning. Blank lines
  * are skipped. A line that cannot be delivered (not a valid AirbyteMessage, a record of a stream
- * the catalog lacks, an envelope over the size limit) goes to the {@link #DEAD_LETTERS} side
- * output with its reason, or, with {@code onBadInput: fail}, stops the job naming file and line.
+ * the catalog lacks, a record without the field its partition key is read from, an envelope
+ * over the size limit) goes to the {@link #DEAD_LETTERS} side output with its reason, or, with
+ * {@code onBadInput: fail}, stops the job naming file and line.
  * Every line is counted once: lines = records + dead letters + skipped.
  *
  * <p>The record counts since the last STATE are kept per input and are not part of this
@@ -82,6 +86,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
 
     private transient AirbyteMessageScanner scanner;
     private transient EnvelopeWriter writer;
+    private transient PartitionKeyReader keyReader;
     private transient Map<String, Counter> counters;
     private transient Counter lines;
     private transient Counter records;
@@ -101,6 +106,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     public void open(OpenContext openContext) throws NoSuchAlgorithmException {
         scanner = new AirbyteMessageScanner();
         writer = new EnvelopeWriter(settings.dataFormat());
+        keyReader = new PartitionKeyReader();
         md5 = MessageDigest.getInstance("MD5");
         sinceLastState = new HashMap<>();
         counters = new HashMap<>();
@@ -158,7 +164,12 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
         if (message.isRecord()) {
             String kinesisStream = routes.kinesisStreamFor(message.namespace(), message.stream());
-            if (kinesisStream != null && !tooLarge(line, message)) {
+            if (kinesisStream == null) {
+                return;
+            }
+            String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
+            String key = partitionKey(line, message, kinesisStream, id);
+            if (key != null && !tooLarge(id, key, line, message)) {
                 countRecord(line, kinesisStream);
             }
         } else if (message.isState()) {
@@ -166,11 +177,16 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
     }
 
-    /** Whether the record's envelope would be over the limit (its size does not depend on the id chosen). */
-    private boolean tooLarge(InputLine line, ScannedMessage message) {
-        String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
+    /** Whether the record's envelope and key would be over the limit (its size does not depend on the id chosen). */
+    private boolean tooLarge(String id, String key, InputLine line, ScannedMessage message) {
         return writer.write(id, emittedAt(message), line.bytes, message.dataStart(), message.dataEnd()).length
-                + id.length() > settings.maxRecordSizeBytes();
+                + Utf8.encodedLength(key) > settings.maxRecordSizeBytes();
+    }
+
+    /** The record's partition key: its id, or read from its data; null when the data lacks it. */
+    private String partitionKey(InputLine line, ScannedMessage message, String kinesisStream, String id) {
+        List<FieldPath> fields = settings.partitionKeys().of(kinesisStream);
+        return fields.isEmpty() ? id : keyReader.read(line.bytes, message.dataStart(), message.dataEnd(), fields);
     }
 
     private void countRecord(InputLine line, String kinesisStream) {
@@ -192,9 +208,15 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             return;
         }
         String id = settings.idMode() == IdMode.POSITION ? positionId(line) : randomUuid();
+        String key = partitionKey(line, message, kinesisStream, id);
+        if (key == null) {
+            reject(line, DeadLetterReason.MISSING_PARTITION_KEY, "no partition key for Kinesis stream " + kinesisStream
+                    + ": " + keyReader.problem() + " (partitionKey)", ctx);
+            return;
+        }
         byte[] payload = writer.write(id, emittedAt(message), line.bytes, message.dataStart(), message.dataEnd());
         // Kinesis counts the partition key into the record size.
-        if (payload.length + id.length() > settings.maxRecordSizeBytes()) {
+        if (payload.length + Utf8.encodedLength(key) > settings.maxRecordSizeBytes()) {
             reject(line, DeadLetterReason.RECORD_TOO_LARGE, "the envelope of this record is " + payload.length
                     + " bytes; at most " + settings.maxRecordSizeBytes()
                     + " bytes per record including its partition key are accepted (maxRecordSizeBytes)", ctx);
@@ -203,7 +225,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         records.add(1);
         recordsByStream.get(kinesisStream).add(1);
         countRecord(line, kinesisStream);
-        out.collect(new KinesisEnvelope(kinesisStream, id, payload));
+        out.collect(new KinesisEnvelope(kinesisStream, key, payload));
     }
 
     private void reject(InputLine line, DeadLetterReason reason, String why, Context ctx) {

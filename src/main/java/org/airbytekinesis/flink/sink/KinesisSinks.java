@@ -21,9 +21,9 @@ import org.apache.flink.connector.kinesis.sink.KinesisStreamsSink;
 public final class KinesisSinks {
     /** PutRecords accepts at most 5 MiB per request, data and partition keys together. */
     static final long REQUEST_LIMIT_BYTES = 5L * 1024 * 1024;
-    /** Record partition keys are {@code _airbyte_ab_id}s: UUIDs, 36 ASCII characters. */
+    /** Record partition keys are {@code _airbyte_ab_id}s by default: UUIDs, 36 ASCII characters. */
     static final int RECORD_KEY_BYTES = 36;
-    /** Any partition key: at most 256 Unicode characters of up to 4 bytes (dead letters). */
+    /** Any partition key: at most 256 Unicode characters of up to 4 bytes (dead letters, keys from data). */
     static final int ANY_KEY_BYTES = 256 * 4;
 
     private final KinesisConnection connection;
@@ -31,6 +31,7 @@ public final class KinesisSinks {
     private final int maxRecordSizeBytes;
     private final SinkMemory memory;
     private final Duration retryDeadline;
+    private final int recordKeyBytes;
 
     /** With the config's defaults for memory and retries; for tests. */
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes) {
@@ -40,16 +41,27 @@ public final class KinesisSinks {
 
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
             Duration retryDeadline) {
+        this(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, RECORD_KEY_BYTES);
+    }
+
+    private KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
+            Duration retryDeadline, int recordKeyBytes) {
         this.connection = connection;
         this.bufferSize = bufferSize;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
         this.memory = memory;
         this.retryDeadline = retryDeadline;
+        this.recordKeyBytes = recordKeyBytes;
+    }
+
+    /** Sinks whose records are keyed by values from their data ({@code partitionKey}), up to 256 characters. */
+    public KinesisSinks withKeysFromData() {
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, ANY_KEY_BYTES);
     }
 
     /** The sink of a catalog stream's Kinesis stream. */
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
-        return build(kinesisStream, RECORD_KEY_BYTES);
+        return build(kinesisStream, recordKeyBytes);
     }
 
     /** The sink of the dead-letter stream, whose keys are {@code source:line}. */

@@ -1,7 +1,9 @@
 package org.airbytekinesis.flink.tools;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
@@ -30,6 +32,17 @@ public final class KinesisStreamReader {
         return records;
     }
 
+    /** Every record of the stream, by shard id, each shard's in sequence order. */
+    public Map<String, List<Record>> readByShard(String stream) {
+        Map<String, List<Record>> byShard = new LinkedHashMap<>();
+        for (Shard shard : listShards(stream)) {
+            List<Record> records = new ArrayList<>();
+            readShard(stream, shard, records::addAll);
+            byShard.put(shard.shardId(), records);
+        }
+        return byShard;
+    }
+
     /** Counts the stream's records without keeping them (for streams too large to hold). */
     public long count(String stream) {
         long[] count = {0};
@@ -40,19 +53,23 @@ public final class KinesisStreamReader {
     /** Hands every GetRecords batch of every shard, read from the start, to {@code batches}. */
     private void forEachBatch(String stream, Consumer<List<Record>> batches) {
         for (Shard shard : listShards(stream)) {
-            String iterator = client.getShardIterator(b -> b.streamName(stream)
-                            .shardId(shard.shardId())
-                            .shardIteratorType(ShardIteratorType.TRIM_HORIZON))
-                    .shardIterator();
-            int emptyReads = 0;
-            while (iterator != null && emptyReads < MAX_EMPTY_READS_PER_SHARD) {
-                String current = iterator;
-                GetRecordsResponse response = client.getRecords(b -> b.shardIterator(current).limit(10_000));
-                batches.accept(response.records());
-                boolean caughtUp = response.millisBehindLatest() == null || response.millisBehindLatest() == 0;
-                emptyReads = response.records().isEmpty() && caughtUp ? emptyReads + 1 : 0;
-                iterator = response.nextShardIterator();
-            }
+            readShard(stream, shard, batches);
+        }
+    }
+
+    private void readShard(String stream, Shard shard, Consumer<List<Record>> batches) {
+        String iterator = client.getShardIterator(b -> b.streamName(stream)
+                        .shardId(shard.shardId())
+                        .shardIteratorType(ShardIteratorType.TRIM_HORIZON))
+                .shardIterator();
+        int emptyReads = 0;
+        while (iterator != null && emptyReads < MAX_EMPTY_READS_PER_SHARD) {
+            String current = iterator;
+            GetRecordsResponse response = client.getRecords(b -> b.shardIterator(current).limit(10_000));
+            batches.accept(response.records());
+            boolean caughtUp = response.millisBehindLatest() == null || response.millisBehindLatest() == 0;
+            emptyReads = response.records().isEmpty() && caughtUp ? emptyReads + 1 : 0;
+            iterator = response.nextShardIterator();
         }
     }
 

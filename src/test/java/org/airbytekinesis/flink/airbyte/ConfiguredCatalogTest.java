@@ -225,4 +225,30 @@ class ConfiguredCatalogTest {
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("cannot read"), e.getMessage());
     }
+
+    @Test
+    void primaryKeysAreReadFromTheConfiguredStreamOrElseFromWhatTheSourceDefines() throws IOException {
+        ConfiguredCatalog catalog = parse("{\"streams\":["
+                + "{\"stream\":{\"name\":\"a\",\"source_defined_primary_key\":[[\"x\"]]},\"primary_key\":[[\"id\"],[\"region\",\"code\"]]},"
+                + "{\"stream\":{\"name\":\"b\",\"source_defined_primary_key\":[[\"fields\",\"identifier\"]]},\"primary_key\":[]},"
+                + "{\"stream\":{\"name\":\"c\"},\"primary_key\":null},"
+                + "{\"stream\":{\"name\":\"d\"}}]}");
+        assertEquals(List.of(FieldPath.of(List.of("id")), FieldPath.of(List.of("region", "code"))),
+                catalog.streams().get(0).primaryKey(), "the configured key wins over the source's");
+        assertEquals(List.of(FieldPath.of(List.of("fields", "identifier"))), catalog.streams().get(1).primaryKey());
+        assertEquals(List.of(), catalog.streams().get(2).primaryKey());
+        assertEquals(List.of(), catalog.streams().get(3).primaryKey());
+    }
+
+    @Test
+    void aPrimaryKeyThatIsNotAListOfFieldPathsIsRefusedNamingWhere() {
+        assertTrue(refused("{\"streams\":[{\"stream\":{\"name\":\"a\"},\"primary_key\":\"id\"}]}").getMessage()
+                .contains("streams[0].primary_key must be an array"));
+        assertTrue(refused("{\"streams\":[{\"stream\":{\"name\":\"a\"},\"primary_key\":[\"id\"]}]}").getMessage()
+                .contains("streams[0].primary_key[0] must be a non-empty array of strings"));
+        assertTrue(refused("{\"streams\":[{\"stream\":{\"name\":\"a\"},\"primary_key\":[[]]}]}").getMessage()
+                .contains("streams[0].primary_key[0]"));
+        assertTrue(refused("{\"streams\":[{\"stream\":{\"name\":\"a\",\"source_defined_primary_key\":[[\"a\",1]]}}]}")
+                .getMessage().contains("streams[0].stream.source_defined_primary_key[0][1] must be a string"));
+    }
 }

@@ -304,4 +304,24 @@ class DestinationConfigTest {
         assertEquals("PK", copy.privateKey());
         assertEquals(List.of("extra"), copy.unknownKeys());
     }
+
+    @Test
+    void partitionKeyIsTheIdByDefaultThePrimaryKeyOrAFieldPointer() throws Exception {
+        assertTrue(parse("{}").partitionKey().isAbId());
+        assertTrue(parse("{\"partitionKey\":\"ab_id\"}").partitionKey().isAbId());
+        assertTrue(parse("{\"partitionKey\":\"primary_key\"}").partitionKey().isPrimaryKey());
+        PartitionKeyChoice field = parse("{\"partitionKey\":\"/customer/id\"}").partitionKey();
+        assertEquals(List.of("customer", "id"), field.field().keys());
+        assertFalse(field.isAbId() || field.isPrimaryKey());
+        assertEquals("/customer/id", InstantiationUtil.clone(parse("{\"partitionKey\":\"/customer/id\"}")).partitionKey().toString());
+    }
+
+    @Test
+    void aPartitionKeyThatIsNoneOfThoseIsRefusedNamingTheKeyAndTheChoices() {
+        assertMentions(refused("{\"partitionKey\":\"id\"}"), "partitionKey", "\"ab_id\"", "\"primary_key\"", "/customer/id", "got \"id\"");
+        assertMentions(refused("{\"partitionKey\":\"PRIMARY_KEY\"}"), "partitionKey");
+        assertMentions(refused("{\"partitionKey\":\"/\"}"), "partitionKey", "whole record");
+        assertMentions(refused("{\"partitionKey\":\"/a~2\"}"), "partitionKey", "~1");
+        assertMentions(refused("{\"partitionKey\":7}"), "partitionKey");
+    }
 }

@@ -158,6 +158,70 @@ class RecordEnveloperTest {
         }
     }
 
+    private static EnvelopeSettings keyedBy(String pointer) {
+        ConfiguredCatalog catalog = new ConfiguredCatalog(List.of(
+                new CatalogStream(new StreamDescriptor(null, "users"), DestinationSyncMode.APPEND),
+                new CatalogStream(new StreamDescriptor("poke", "pokemon"), DestinationSyncMode.OVERWRITE)));
+        return EnvelopeSettings.of(org.airbytekinesis.flink.config.DestinationConfig.fromJson(
+                MAPPER.createObjectNode().put("partitionKey", pointer)), catalog);
+    }
+
+    @Test
+    void aRecordWithoutItsKeyFieldIsADeadLetterOrStopsTheRunAndIsNotCountedWhenReplayed() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(keyedBy("/id"))) {
+            process(harness, 1, record("users", null, "{\"id\":7,\"name\":\"a\"}"));
+            process(harness, 2, record("users", null, "{\"name\":\"b\"}"));
+            process(harness, 3, record("pokemon", "poke", "{\"id\":null}"));
+            process(harness, 4, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            List<KinesisEnvelope> sent = harness.extractOutputValues();
+            assertEquals(1, sent.size());
+            assertEquals("7", sent.get(0).partitionKey);
+            assertEquals(2, harness.getSideOutput(RecordEnveloper.DEAD_LETTERS).size());
+            assertEquals(2, accumulator(harness, RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX + "missing_partition_key"));
+            assertTrue(states(harness).get(0).contains("\"recordCount\":1.0"), "only the record sent is counted");
+        }
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored = harness(keyedBy("/id"))) {
+            replay(restored, 1, record("users", null, "{\"id\":7,\"name\":\"a\"}"));
+            replay(restored, 2, record("users", null, "{\"name\":\"b\"}"));
+            process(restored, 3, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            assertTrue(states(restored).get(0).contains("\"recordCount\":1.0"), states(restored).get(0));
+        }
+        EnvelopeSettings failing = keyedBy("/id").withBadInputPolicy(BadInputPolicy.FAIL);
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(failing)) {
+            BadInputException e = assertThrows(BadInputException.class,
+                    () -> process(harness, 9, record("users", null, "{\"id\":{\"a\":1}}")));
+            assertTrue(e.getMessage().contains("line 9") && e.getMessage().contains("the field /id is an object"), e.getMessage());
+        }
+    }
+
+    @Test
+    void theKeyCountsTowardTheRecordSizeLimitInUtf8Bytes() throws Exception {
+        String key = "é".repeat(100); // 200 bytes in UTF-8
+        String data = "{\"k\":\"" + key + "\",\"pad\":\"\"}";
+        EnvelopeSettings keyed = keyedBy("/k");
+        int envelope;
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(keyed)) {
+            process(harness, 1, record("users", null, data));
+            KinesisEnvelope sent = harness.extractOutputValues().get(0);
+            envelope = sent.payload.length;
+            assertEquals("\"" + key + "\"", sent.partitionKey);
+        }
+        int keyBytes = 2 + 200;
+        EnvelopeSettings fits = new EnvelopeSettings(keyed.dataFormat(), keyed.idMode(), keyed.badInputPolicy(),
+                envelope + keyBytes).withPartitionKeys(keyed.partitionKeys());
+        EnvelopeSettings over = new EnvelopeSettings(keyed.dataFormat(), keyed.idMode(), keyed.badInputPolicy(),
+                envelope + keyBytes - 1).withPartitionKeys(keyed.partitionKeys());
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(fits)) {
+            process(harness, 1, record("users", null, data));
+            assertEquals(1, harness.extractOutputValues().size());
+        }
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(over)) {
+            process(harness, 1, record("users", null, data));
+            assertEquals(0, harness.extractOutputValues().size());
+            assertEquals(1, accumulator(harness, RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX + "record_too_large"));
+        }
+    }
+
     @Test
     void aReplayedRecordOverTheSizeLimitIsNotCountedAsItWasNotSent() throws Exception {
         EnvelopeSettings defaults = EnvelopeSettings.defaults();
