@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
+import org.airbytekinesis.flink.config.Ordering;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
@@ -173,7 +174,8 @@ public final class WriteCommand {
         DestinationConfig config = plan.config();
         KinesisSinks idKeyed = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
                 Duration.ofSeconds(config.retryDeadlineSeconds()));
-        KinesisSinks sinks = plan.partitionKeys().byAbId() ? idKeyed : idKeyed.withKeysFromData();
+        KinesisSinks keyed = plan.partitionKeys().byAbId() ? idKeyed : idKeyed.withKeysFromData();
+        KinesisSinks sinks = config.ordering() == Ordering.PER_KEY ? keyed.withPerKeyOrder() : keyed;
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
                 .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forDeadLetters(stream), config.maxRecordSizeBytes()))
                 .orElseGet(() -> deadLetterDirectory == null

@@ -33,6 +33,7 @@ public final class DestinationConfig implements Serializable {
     public static final String ON_BAD_INPUT = "onBadInput";
     public static final String AB_ID_MODE = "abIdMode";
     public static final String PARTITION_KEY = "partitionKey";
+    public static final String ORDERING = "ordering";
     public static final String STREAM_MODE = "streamMode";
     public static final String KMS_KEY_ID = "kmsKeyId";
     public static final String RETRY_DEADLINE_SECONDS = "retryDeadlineSeconds";
@@ -52,7 +53,7 @@ public final class DestinationConfig implements Serializable {
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
-                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, STREAM_MODE, KMS_KEY_ID,
+                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, ORDERING, STREAM_MODE, KMS_KEY_ID,
                     RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
                     CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
@@ -68,6 +69,7 @@ public final class DestinationConfig implements Serializable {
     private final BadInputPolicy badInputPolicy;
     private final IdMode idMode;
     private final PartitionKeyChoice partitionKey;
+    private final Ordering ordering;
     private final int retryDeadlineSeconds;
     private final int bufferMemoryMb;
     private final List<String> unknownKeys;
@@ -84,6 +86,7 @@ public final class DestinationConfig implements Serializable {
             BadInputPolicy badInputPolicy,
             IdMode idMode,
             PartitionKeyChoice partitionKey,
+            Ordering ordering,
             int retryDeadlineSeconds,
             int bufferMemoryMb,
             List<String> unknownKeys) {
@@ -98,6 +101,7 @@ public final class DestinationConfig implements Serializable {
         this.badInputPolicy = badInputPolicy;
         this.idMode = idMode;
         this.partitionKey = partitionKey;
+        this.ordering = ordering;
         this.retryDeadlineSeconds = retryDeadlineSeconds;
         this.bufferMemoryMb = bufferMemoryMb;
         this.unknownKeys = unknownKeys;
@@ -188,6 +192,15 @@ public final class DestinationConfig implements Serializable {
                     }
                 })
                 .orElse(PartitionKeyChoice.BY_AB_ID);
+        Ordering ordering = optionalString(root, ORDERING)
+                .map(value -> {
+                    Ordering choice = Ordering.fromConfigValue(value);
+                    if (choice == null) {
+                        throw new SetupException("config: " + ORDERING + " must be \"none\" or \"per_key\", got \"" + value + "\"");
+                    }
+                    return choice;
+                })
+                .orElse(Ordering.NONE);
 
         int retryDeadlineSeconds = optionalInt(root, RETRY_DEADLINE_SECONDS, 10, 86_400)
                 .orElse(DEFAULT_RETRY_DEADLINE_SECONDS);
@@ -212,6 +225,7 @@ public final class DestinationConfig implements Serializable {
                 badInputPolicy,
                 idMode,
                 partitionKey,
+                ordering,
                 retryDeadlineSeconds,
                 bufferMemoryMb,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
@@ -341,6 +355,10 @@ public final class DestinationConfig implements Serializable {
         return partitionKey;
     }
 
+    public Ordering ordering() {
+        return ordering;
+    }
+
     /**
      * How long a stream's writes may fail retryably without writing anything before the run
      * fails naming the last error.
@@ -372,6 +390,7 @@ public final class DestinationConfig implements Serializable {
                 + ", onBadInput=" + badInputPolicy.configValue()
                 + ", abIdMode=" + idMode.configValue()
                 + ", partitionKey=" + partitionKey
+                + ", ordering=" + ordering.configValue()
                 + ", retryDeadlineSeconds=" + retryDeadlineSeconds
                 + ", bufferMemoryMb=" + bufferMemoryMb
                 + "}";

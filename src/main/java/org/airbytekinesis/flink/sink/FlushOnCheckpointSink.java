@@ -27,7 +27,10 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
  *       makes the writer send what it has and wait for it first (backpressure, not an
  *       OutOfMemoryError);
  *   <li>a permanent error or one past the retry deadline ({@link PutRecordsInterceptor}) fails
- *       the writer with that error.
+ *       the writer with that error;
+ *   <li>with {@code ordering: per_key}, a record whose key has an earlier record not yet written
+ *       waits ({@link KeyOrder}); it goes at the next record that finds its key free, or at the
+ *       next checkpoint.
  * </ul>
  *
  * Writer state and its serializer are the wrapped sink's own (and stay empty after each flush),
@@ -40,26 +43,28 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     private final String stream;
     private final SinkMemory memory;
     private final Duration retryDeadline;
+    private final boolean perKeyOrder;
 
     public FlushOnCheckpointSink(StatefulSink<KinesisEnvelope, StateT> sink, String stream, SinkMemory memory,
-            Duration retryDeadline) {
+            Duration retryDeadline, boolean perKeyOrder) {
         this.sink = sink;
         this.stream = stream;
         this.memory = memory;
         this.retryDeadline = retryDeadline;
+        this.perKeyOrder = perKeyOrder;
     }
 
     @Override
     @Deprecated
     public SinkWriter<KinesisEnvelope> createWriter(InitContext context) throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline);
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
         account.attach(context.getMailboxExecutor());
         return new Writer<>(withAccount(account, () -> sink.createWriter(context)), account);
     }
 
     @Override
     public SinkWriter<KinesisEnvelope> createWriter(WriterInitContext context) throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline);
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
         account.attach(context.getMailboxExecutor());
         return new Writer<>(withAccount(account, () -> sink.createWriter(context)), account);
     }
@@ -67,7 +72,7 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     @Override
     public StatefulSinkWriter<KinesisEnvelope, StateT> restoreWriter(WriterInitContext context, Collection<StateT> state)
             throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline);
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
         account.attach(context.getMailboxExecutor());
         return new Writer<>(withAccount(account, () -> sink.restoreWriter(context, state)), account);
     }
@@ -93,8 +98,22 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     }
 
     private static final class Writer<StateT> implements StatefulSinkWriter<KinesisEnvelope, StateT> {
+        /** The connector's element converter reads neither timestamp nor watermark. */
+        private static final Context NO_CONTEXT = new Context() {
+            @Override
+            public long currentWatermark() {
+                return Long.MIN_VALUE;
+            }
+
+            @Override
+            public Long timestamp() {
+                return null;
+            }
+        };
+
         private final StatefulSinkWriter<KinesisEnvelope, StateT> writer;
         private final SinkWriterAccount account;
+        private final KeyOrder order;
 
         @SuppressWarnings("unchecked")
         Writer(SinkWriter<KinesisEnvelope> writer, SinkWriterAccount account) {
@@ -102,6 +121,7 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
             // deprecated factory method erases.
             this.writer = (StatefulSinkWriter<KinesisEnvelope, StateT>) writer;
             this.account = account;
+            this.order = account.keyOrder();
         }
 
         @Override
@@ -111,7 +131,16 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
             while (!account.tryHold(bytes)) {
                 drain();
             }
-            writer.write(element, context);
+            if (order == null) {
+                writer.write(element, context);
+                return;
+            }
+            for (KinesisEnvelope next = order.nextReady(); next != null; next = order.nextReady()) {
+                writer.write(next, NO_CONTEXT);
+            }
+            if (order.offer(element)) {
+                writer.write(element, context);
+            }
         }
 
         @Override
@@ -119,10 +148,20 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
             drain();
         }
 
-        /** Sends everything buffered and waits until it is written: nothing is held after it. */
+        /**
+         * Sends everything buffered and waits until it is written: nothing is held after it. With
+         * records waiting for their key, one round per record of the most repeated key.
+         */
         private void drain() throws IOException, InterruptedException {
             writer.flush(true);
             failIfFatal();
+            while (order != null && order.hasWaiting()) {
+                for (KinesisEnvelope next = order.nextWaiting(); next != null; next = order.nextWaiting()) {
+                    writer.write(next, NO_CONTEXT);
+                }
+                writer.flush(true);
+                failIfFatal();
+            }
             account.releasedAll();
         }
 

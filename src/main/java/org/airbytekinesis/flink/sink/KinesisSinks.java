@@ -32,6 +32,7 @@ public final class KinesisSinks {
     private final SinkMemory memory;
     private final Duration retryDeadline;
     private final int recordKeyBytes;
+    private final boolean perKeyOrder;
 
     /** With the config's defaults for memory and retries; for tests. */
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes) {
@@ -41,35 +42,41 @@ public final class KinesisSinks {
 
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
             Duration retryDeadline) {
-        this(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, RECORD_KEY_BYTES);
+        this(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, RECORD_KEY_BYTES, false);
     }
 
     private KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
-            Duration retryDeadline, int recordKeyBytes) {
+            Duration retryDeadline, int recordKeyBytes, boolean perKeyOrder) {
         this.connection = connection;
         this.bufferSize = bufferSize;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
         this.memory = memory;
         this.retryDeadline = retryDeadline;
         this.recordKeyBytes = recordKeyBytes;
+        this.perKeyOrder = perKeyOrder;
     }
 
     /** Sinks whose records are keyed by values from their data ({@code partitionKey}), up to 256 characters. */
     public KinesisSinks withKeysFromData() {
-        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, ANY_KEY_BYTES);
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, ANY_KEY_BYTES, perKeyOrder);
+    }
+
+    /** Sinks that write the records of one key in input order ({@code ordering: per_key}, {@link KeyOrder}). */
+    public KinesisSinks withPerKeyOrder() {
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, recordKeyBytes, true);
     }
 
     /** The sink of a catalog stream's Kinesis stream. */
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
-        return build(kinesisStream, recordKeyBytes);
+        return build(kinesisStream, recordKeyBytes, perKeyOrder);
     }
 
     /** The sink of the dead-letter stream, whose keys are {@code source:line}. */
     public Sink<KinesisEnvelope> forDeadLetters(String kinesisStream) {
-        return build(kinesisStream, ANY_KEY_BYTES);
+        return build(kinesisStream, ANY_KEY_BYTES, false);
     }
 
-    private Sink<KinesisEnvelope> build(String kinesisStream, int maxKeyBytes) {
+    private Sink<KinesisEnvelope> build(String kinesisStream, int maxKeyBytes, boolean inKeyOrder) {
         return new FlushOnCheckpointSink<>(KinesisStreamsSink.<KinesisEnvelope>builder()
                 .setKinesisClientProperties(connection.clientProperties())
                 .setStreamName(kinesisStream)
@@ -79,7 +86,7 @@ public final class KinesisSinks {
                 .setMaxRecordSizeInBytes(maxRecordSizeBytes)
                 .setMaxBatchSizeInBytes(batchDataBytes(bufferSize, maxRecordSizeBytes, maxKeyBytes))
                 .setFailOnError(false)
-                .build(), kinesisStream, memory, retryDeadline);
+                .build(), kinesisStream, memory, retryDeadline, inKeyOrder);
     }
 
     /**

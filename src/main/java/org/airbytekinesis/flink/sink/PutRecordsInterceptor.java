@@ -39,7 +39,8 @@ import org.apache.flink.util.ExceptionUtils;
  *       connection lost for longer than the SDK's own retries fails the job, as the connector
  *       decides; the job then restarts from its last checkpoint.
  *   <li><b>Acknowledged records</b> go back to the writer's memory account, with the room their
- *       request body took ({@link SinkWriterAccount#footprint}).
+ *       request body took ({@link SinkWriterAccount#footprint}), and free their key for the next
+ *       record of it ({@link KeyOrder}).
  * </ul>
  *
  * The SDK makes one instance per client, while the connector builds the writer: it takes that
@@ -63,8 +64,12 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         PutRecordsResponse response = (PutRecordsResponse) context.response();
         List<PutRecordsResultEntry> results = response.records();
         Integer failedCount = response.failedRecordCount();
+        KeyOrder order = account.keyOrder();
         if (failedCount == null || failedCount == 0 || results.size() != sent.size()) {
             account.released(footprintOf(sent));
+            if (order != null) {
+                sent.forEach(entry -> order.written(entry.partitionKey()));
+            }
             account.progress();
             account.cleanRound();
             return response;
@@ -79,6 +84,9 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             if (result.errorCode() == null) {
                 written++;
                 writtenBytes += SinkWriterAccount.footprint(sizeOf(sent.get(i)));
+                if (order != null) {
+                    order.written(sent.get(i).partitionKey());
+                }
                 continue;
             }
             failedByCode.merge(result.errorCode(), 1L, Long::sum);

@@ -18,7 +18,8 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
  *       TaskManager's pool;
  *   <li>since when its requests have failed without progress, and the last error, for the retry
  *       deadline;
- *   <li>the backoff before failed entries are retried.
+ *   <li>the backoff before failed entries are retried;
+ *   <li>with {@code ordering: per_key}, which keys have a record not yet written ({@link KeyOrder}).
  * </ul>
  *
  * The interceptor is made by the SDK while the connector builds the writer's client, in the
@@ -34,6 +35,7 @@ final class SinkWriterAccount {
     private final String stream;
     private final SinkMemory memory;
     private final long retryDeadlineNanos;
+    private final KeyOrder keyOrder;
 
     private long held; // guarded by this
     private long borrowed; // guarded by this
@@ -45,9 +47,19 @@ final class SinkWriterAccount {
     private final AtomicLong pausedUntil = new AtomicLong();
 
     SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline) {
+        this(stream, memory, retryDeadline, false);
+    }
+
+    SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder) {
         this.stream = stream;
         this.memory = memory;
         this.retryDeadlineNanos = retryDeadline.toNanos();
+        this.keyOrder = perKeyOrder ? new KeyOrder() : null;
+    }
+
+    /** The order of the writer's keys ({@code ordering: per_key}), or null. */
+    KeyOrder keyOrder() {
+        return keyOrder;
     }
 
     String stream() {

@@ -47,7 +47,9 @@ public final class Benchmark {
             "  --shards N             shards per Kinesis stream (default 4)",
             "  --latency-ms N         latency the proxy adds per request for c, d, e; they run at 0 ms and at N",
             "                         (default 20; 0: only 0 ms)",
-            "  --phases LIST          phases to run, e.g. a,b or c,e (default a,b,c,d,e)",
+            "  --phases LIST          phases to run, e.g. a,b or c,e (default a,b,c,d,e,f,g)",
+            "  --ordering-key PTR     f and g: e keyed by this field (default /created_at: 4,500 values that repeat),",
+            "                         with ordering none (f) and per_key (g)",
             "  --buffer-size N        e's bufferSize (records per PutRecords; default 100, the config's default)",
             "  --original-buffer-size N  d's bufferSize (default 100, the original destination's default)",
             "  --threads N            threads of phase c (default 4)",
@@ -71,7 +73,8 @@ public final class Benchmark {
         int streams = 4;
         int shards = 4;
         long latencyMillis = 20;
-        String phases = "a,b,c,d,e";
+        String phases = "a,b,c,d,e,f,g";
+        String orderingKey = "/created_at";
         int bufferSize = 100;
         int originalBufferSize = 100;
         int threads = 4;
@@ -98,6 +101,7 @@ public final class Benchmark {
                     case "--shards": o.shards = (int) positive(args, ++i, arg); break;
                     case "--latency-ms": o.latencyMillis = number(args, ++i, arg); break;
                     case "--phases": o.phases = value(args, ++i, arg); break;
+                    case "--ordering-key": o.orderingKey = value(args, ++i, arg); break;
                     case "--buffer-size": o.bufferSize = (int) positive(args, ++i, arg); break;
                     case "--original-buffer-size": o.originalBufferSize = (int) positive(args, ++i, arg); break;
                     case "--threads": o.threads = (int) positive(args, ++i, arg); break;
@@ -127,8 +131,8 @@ public final class Benchmark {
                 o.originalRecords = Math.min(o.emulatorRecords, o.quick ? 2_000 : 10_000);
             }
             for (String phase : o.phases.split(",")) {
-                if (!List.of("a", "b", "c", "d", "e").contains(phase.trim())) {
-                    throw new IllegalArgumentException("--phases: unknown phase " + phase + " (a, b, c, d, e)");
+                if (!PHASES.contains(phase.trim())) {
+                    throw new IllegalArgumentException("--phases: unknown phase " + phase + " (a, b, c, d, e, f, g)");
                 }
             }
             if (o.batch > 500 || o.bufferSize > 500 || o.originalBufferSize > 500) {
@@ -207,6 +211,9 @@ public final class Benchmark {
         }
     }
 
+    /** Every phase, in the order they run. */
+    private static final List<String> PHASES = List.of("a", "b", "c", "d", "e", "f", "g");
+
     private final Options options;
     private final ObjectMapper mapper = new ObjectMapper();
     private final Path root = Path.of("").toAbsolutePath();
@@ -277,7 +284,7 @@ public final class Benchmark {
     /** The phases in order, each (phase, latency); latency -1 for the phases without an emulator. */
     private List<String[]> plan(Variant variant) {
         List<String[]> steps = new ArrayList<>();
-        for (String phase : List.of("a", "b", "c", "d", "e")) {
+        for (String phase : PHASES) {
             if (!options.runs(phase)) {
                 continue;
             }
@@ -294,7 +301,7 @@ public final class Benchmark {
 
     private void generateInputs(Variant variant) throws IOException {
         Path dir = work.resolve("input");
-        for (String phase : List.of("a", "b", "c", "d", "e")) {
+        for (String phase : PHASES) {
             if (!options.runs(phase)) {
                 continue;
             }
@@ -366,6 +373,10 @@ public final class Benchmark {
         }
         spec.put("verify", options.verify);
         spec.put("objectReuse", options.objectReuse);
+        if ("fg".contains(phase)) {
+            spec.put("partitionKey", options.orderingKey);
+            spec.put("ordering", "f".equals(phase) ? "none" : "per_key");
+        }
         spec.put("workDir", dir.toString());
         Path resultFile = dir.resolve("result.json");
         spec.put("resultFile", resultFile.toString());
@@ -472,6 +483,8 @@ public final class Benchmark {
             case "c": return "c emulator ceiling (SDK, 4 thr x 500/call)";
             case "d": return "d original method (sync, 1 thread)";
             case "e": return "e our job end to end (WriteCommand)";
+            case "f": return "f e keyed by a field, ordering none";
+            case "g": return "g e keyed by a field, ordering per_key";
             default: return phase;
         }
     }
@@ -534,6 +547,10 @@ public final class Benchmark {
                     text(summary.get("cpu_ratio")), text(summary.get("sink_ratio")), options.latencyMillis,
                     text(summary.get("vs_original")), text(summary.get("cpu_ratio_total")),
                     text(summary.get("sink_ratio_total")), text(summary.get("vs_original_total"))));
+            out.append(String.format(Locale.ROOT, "%s: ordering per_key g/f = %s at 0 ms, %s at %d ms (steady rates, same keys %s)%n",
+                    variant.name, text(summary.get("ordering_ratio_0ms")),
+                    text(summary.get("ordering_ratio_" + options.latencyMillis + "ms")), options.latencyMillis,
+                    options.orderingKey));
             if (first) {
                 json.setAll(summary);
                 first = false;
@@ -575,6 +592,10 @@ public final class Benchmark {
         PhaseResult d = result(variant, "d", latency);
         PhaseResult e0 = result(variant, "e", 0);
         PhaseResult e = result(variant, "e", latency);
+        PhaseResult f0 = result(variant, "f", 0);
+        PhaseResult f = result(variant, "f", latency);
+        PhaseResult g0 = result(variant, "g", 0);
+        PhaseResult g = result(variant, "g", latency);
         json.put("records", variant.records);
         json.put("emulator_records", variant.emulatorRecords);
         json.put("original_records", variant.originalRecords);
@@ -584,6 +605,10 @@ public final class Benchmark {
         putRatio(json, "cpu_ratio", b == null ? Double.NaN : b.steadyRate, a == null ? Double.NaN : a.steadyRate);
         putRatio(json, "sink_ratio", e0 == null ? Double.NaN : e0.steadyRate, c0 == null ? Double.NaN : c0.steadyRate);
         putRatio(json, "vs_original", e == null ? Double.NaN : e.steadyRate, d == null ? Double.NaN : d.steadyRate);
+        // What ordering: per_key costs: its steady rate over that of the same keys without it.
+        putRatio(json, "ordering_ratio_0ms", g0 == null ? Double.NaN : g0.steadyRate, f0 == null ? Double.NaN : f0.steadyRate);
+        putRatio(json, "ordering_ratio_" + latency + "ms", g == null ? Double.NaN : g.steadyRate,
+                f == null ? Double.NaN : f.steadyRate);
         putRatio(json, "cpu_ratio_total", b == null ? Double.NaN : b.rate(), a == null ? Double.NaN : a.rate());
         putRatio(json, "sink_ratio_total", e0 == null ? Double.NaN : e0.rate(), c0 == null ? Double.NaN : c0.rate());
         putRatio(json, "vs_original_total", e == null ? Double.NaN : e.rate(), d == null ? Double.NaN : d.rate());

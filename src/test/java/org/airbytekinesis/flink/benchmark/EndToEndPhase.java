@@ -37,7 +37,11 @@ final class EndToEndPhase {
         try (EmulatorSession emulator = EmulatorSession.start(spec.latencyMillis, 100, work);
                 KinesisClient direct = emulator.directClient()) {
             Path config = work.resolve("config.json");
-            Files.writeString(config, mapper.writeValueAsString(emulator.config(mapper, spec.shards, spec.bufferSize)));
+            ObjectNode settings = emulator.config(mapper, spec.shards, spec.bufferSize);
+            if (spec.partitionKey != null) {
+                settings.put("partitionKey", spec.partitionKey).put("ordering", spec.ordering);
+            }
+            Files.writeString(config, mapper.writeValueAsString(settings));
             Path catalog = work.resolve("catalog.json");
             Files.writeString(catalog, mapper.writeValueAsString(InputGenerator.catalogJson(mapper, spec.streams)));
             Path states = work.resolve("states.jsonl");

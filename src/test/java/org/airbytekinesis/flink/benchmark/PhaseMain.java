@@ -23,7 +23,7 @@ public final class PhaseMain {
         PhaseResult result = new PhaseResult();
         result.phase = spec.phase;
         result.variant = spec.variant;
-        result.latencyMillis = "cde".contains(spec.phase) ? spec.latencyMillis : -1;
+        result.latencyMillis = "cdefg".contains(spec.phase) ? spec.latencyMillis : -1;
         result.records = spec.records;
         result.avgEnvelopeBytes = spec.avgEnvelopeBytes;
         int exitCode = 0;
@@ -42,6 +42,8 @@ public final class PhaseMain {
                     OriginalConnectorPhase.run(spec, result);
                     break;
                 case "e":
+                case "f":
+                case "g":
                     EndToEndPhase.run(spec, result);
                     break;
                 default:

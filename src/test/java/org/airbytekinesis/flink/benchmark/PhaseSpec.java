@@ -23,6 +23,9 @@ final class PhaseSpec {
     final String checkpointInterval;
     final boolean verify;
     final boolean objectReuse;
+    /** f and g: the config's partitionKey and ordering; null for the others. */
+    final String partitionKey;
+    final String ordering;
     final Path workDir;
     final Path resultFile;
 
@@ -43,6 +46,8 @@ final class PhaseSpec {
         checkpointInterval = interval == null || interval.isNull() ? null : interval.asText();
         verify = json.get("verify").asBoolean();
         objectReuse = json.path("objectReuse").asBoolean(false);
+        partitionKey = json.hasNonNull("partitionKey") ? json.get("partitionKey").asText() : null;
+        ordering = json.hasNonNull("ordering") ? json.get("ordering").asText() : null;
         workDir = Path.of(json.get("workDir").asText());
         resultFile = Path.of(json.get("resultFile").asText());
     }
