@@ -12,6 +12,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The memory benchmark ({@code bin/benchmark memory [--quick] [--records N] [--heap 1g]}): runs
@@ -142,6 +147,11 @@ public final class MemoryBenchmark {
                 Double.toString(scenario.throttle), Integer.toString(scenario.bufferMemoryMb),
                 Long.toString(scenario.latencyMillis)));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // A run that dies of an OutOfMemoryError cannot stop its emulator and proxy: they are
+        // noted while it lives, and stopped after it.
+        Set<ProcessHandle> children = ConcurrentHashMap.newKeySet();
+        ScheduledExecutorService watcher = Executors.newSingleThreadScheduledExecutor();
+        watcher.scheduleWithFixedDelay(() -> process.descendants().forEach(children::add), 0, 500, TimeUnit.MILLISECONDS);
         String resultLine = null;
         try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
                 java.io.Writer logFile = Files.newBufferedWriter(log)) {
@@ -154,6 +164,8 @@ public final class MemoryBenchmark {
             }
         }
         int exit = process.waitFor();
+        watcher.shutdownNow();
+        children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
         if (resultLine != null) {
             return (ObjectNode) mapper.readTree(resultLine);
         }
