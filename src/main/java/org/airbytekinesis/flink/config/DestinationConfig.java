@@ -53,8 +53,8 @@ public final class DestinationConfig implements Serializable {
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
-                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, ORDERING, STREAM_MODE, KMS_KEY_ID,
-                    RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
+                    MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, ORDERING,
+                    STREAM_MODE, KMS_KEY_ID, RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
                     CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
 

@@ -44,7 +44,7 @@ public final class PartitionKeyChoice implements Serializable {
     }
 
     public boolean isAbId() {
-        return field == null && AB_ID.equals(configValue);
+        return AB_ID.equals(configValue);
     }
 
     public boolean isPrimaryKey() {
