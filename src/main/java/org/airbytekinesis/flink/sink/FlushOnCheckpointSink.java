@@ -7,6 +7,7 @@ import java.util.List;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSink;
@@ -57,24 +58,18 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     @Override
     @Deprecated
     public SinkWriter<KinesisEnvelope> createWriter(InitContext context) throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
-        account.attach(context.getMailboxExecutor());
-        return new Writer<>(withAccount(account, () -> sink.createWriter(context)), account);
+        return wrap(context.getMailboxExecutor(), () -> sink.createWriter(context));
     }
 
     @Override
     public SinkWriter<KinesisEnvelope> createWriter(WriterInitContext context) throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
-        account.attach(context.getMailboxExecutor());
-        return new Writer<>(withAccount(account, () -> sink.createWriter(context)), account);
+        return wrap(context.getMailboxExecutor(), () -> sink.createWriter(context));
     }
 
     @Override
     public StatefulSinkWriter<KinesisEnvelope, StateT> restoreWriter(WriterInitContext context, Collection<StateT> state)
             throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
-        account.attach(context.getMailboxExecutor());
-        return new Writer<>(withAccount(account, () -> sink.restoreWriter(context, state)), account);
+        return wrap(context.getMailboxExecutor(), () -> sink.restoreWriter(context, state));
     }
 
     @Override
@@ -86,12 +81,16 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
         SinkWriter<KinesisEnvelope> create() throws IOException;
     }
 
-    /** The connector builds the writer's Kinesis client here; its interceptor takes the account. */
-    private static SinkWriter<KinesisEnvelope> withAccount(SinkWriterAccount account, WriterFactory factory)
-            throws IOException {
+    /**
+     * The connector's writer with an account of its own. The connector builds the writer's
+     * Kinesis client in {@code factory}; the client's interceptor takes the account from there.
+     */
+    private Writer<StateT> wrap(MailboxExecutor mailbox, WriterFactory factory) throws IOException {
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
+        account.attach(mailbox);
         SinkWriterAccount.CREATING.set(account);
         try {
-            return factory.create();
+            return new Writer<>(factory.create(), account);
         } finally {
             SinkWriterAccount.CREATING.remove();
         }
