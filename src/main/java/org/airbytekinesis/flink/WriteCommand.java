@@ -181,7 +181,7 @@ public final class WriteCommand {
                 .orElseGet(() -> deadLetterDirectory == null
                         ? DeadLetterOutputs.none()
                         : DeadLetterOutputs.directory(deadLetterDirectory));
-        EnvelopeSettings envelopeSettings = EnvelopeSettings.of(config, plan.catalog());
+        EnvelopeSettings envelopeSettings = EnvelopeSettings.of(config, plan.partitionKeys());
         if (deadLetterDirectory == null && config.deadLetterStream().isEmpty()) {
             envelopeSettings = envelopeSettings.withBadInputPolicy(BadInputPolicy.FAIL);
         }

@@ -1,7 +1,6 @@
 package org.airbytekinesis.flink.envelope;
 
 import java.io.Serializable;
-import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DataFormat;
 import org.airbytekinesis.flink.config.DestinationConfig;
@@ -30,10 +29,10 @@ public final class EnvelopeSettings implements Serializable {
         this.partitionKeys = partitionKeys;
     }
 
-    /** With the config's partition keys, read from the fields the catalog or the config names. */
-    public static EnvelopeSettings of(DestinationConfig config, ConfiguredCatalog catalog) {
+    /** With partition keys read from {@code keys} (the config's {@code partitionKey} over the catalog). */
+    public static EnvelopeSettings of(DestinationConfig config, PartitionKeyFields keys) {
         return new EnvelopeSettings(config.dataFormat(), config.idMode(), config.badInputPolicy(), config.maxRecordSizeBytes(),
-                PartitionKeyFields.of(config.partitionKey(), catalog));
+                keys);
     }
 
     /** For a config that keys records by id (which needs no catalog). */

@@ -162,8 +162,9 @@ class RecordEnveloperTest {
         ConfiguredCatalog catalog = new ConfiguredCatalog(List.of(
                 new CatalogStream(new StreamDescriptor(null, "users"), DestinationSyncMode.APPEND),
                 new CatalogStream(new StreamDescriptor("poke", "pokemon"), DestinationSyncMode.OVERWRITE)));
-        return EnvelopeSettings.of(org.airbytekinesis.flink.config.DestinationConfig.fromJson(
-                MAPPER.createObjectNode().put("partitionKey", pointer)), catalog);
+        org.airbytekinesis.flink.config.DestinationConfig config = org.airbytekinesis.flink.config.DestinationConfig.fromJson(
+                MAPPER.createObjectNode().put("partitionKey", pointer));
+        return EnvelopeSettings.of(config, PartitionKeyFields.of(config.partitionKey(), catalog));
     }
 
     @Test
