@@ -108,16 +108,22 @@ class KinesisPermanentErrorsITCase {
     @Test
     void kmsThrottlingIsRetriedAndTheRunFinishesOnceItClears() throws Exception {
         proxy.clearFaults().failPutRecordsAfter(3, Failure.kmsThrottling());
+        // The 4 s of refusals count from the first one: the run's start-up takes longer on a busy machine.
         Thread clear = new Thread(() -> {
             try {
+                while (proxy.requestFailuresInjected() == 0) {
+                    Thread.sleep(50);
+                }
                 Thread.sleep(4_000);
             } catch (InterruptedException e) {
                 return;
+            } finally {
+                proxy.clearRequestFailure();
             }
-            proxy.clearRequestFailure();
         });
         clear.start();
         Result result = run(Map.of());
+        clear.interrupt(); // the run is over: whatever it waited for is moot
         clear.join();
         assertEquals(0, result.exitCode, result.stderr);
         assertTrue(proxy.requestFailuresInjected() > 0, "requests were refused for a while: " + proxy);
