@@ -15,6 +15,7 @@ import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
+import org.airbytekinesis.flink.config.Aggregation;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.config.Ordering;
@@ -175,7 +176,10 @@ public final class WriteCommand {
         KinesisSinks idKeyed = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
                 Duration.ofSeconds(config.retryDeadlineSeconds()));
         KinesisSinks keyed = plan.partitionKeys().byAbId() ? idKeyed : idKeyed.withKeysFromData();
-        KinesisSinks sinks = config.ordering() == Ordering.PER_KEY ? keyed.withPerKeyOrder() : keyed;
+        KinesisSinks ordered = config.ordering() == Ordering.PER_KEY ? keyed.withPerKeyOrder() : keyed;
+        KinesisSinks sinks = config.aggregation() == Aggregation.KPL
+                ? ordered.withKplAggregation(config.aggregationMaxBytes())
+                : ordered;
         DeadLetterOutputs.DeadLetterOutput deadLetters = config.deadLetterStream()
                 .map(stream -> DeadLetterOutputs.kinesis(stream, sinks.forDeadLetters(stream), config.maxRecordSizeBytes()))
                 .orElseGet(() -> deadLetterDirectory == null

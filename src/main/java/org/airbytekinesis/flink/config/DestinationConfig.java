@@ -38,6 +38,8 @@ public final class DestinationConfig implements Serializable {
     public static final String KMS_KEY_ID = "kmsKeyId";
     public static final String RETRY_DEADLINE_SECONDS = "retryDeadlineSeconds";
     public static final String BUFFER_MEMORY_MB = "bufferMemoryMb";
+    public static final String AGGREGATION = "aggregation";
+    public static final String AGGREGATION_MAX_BYTES = "aggregationMaxBytes";
 
     public static final int DEFAULT_SHARD_COUNT = 5;
     public static final int DEFAULT_BUFFER_SIZE = 100;
@@ -50,11 +52,15 @@ public final class DestinationConfig implements Serializable {
     /** Half the checkpoint timeout's default: a stuck stream fails the run naming its error first. */
     public static final int DEFAULT_RETRY_DEADLINE_SECONDS = 300;
     public static final int DEFAULT_BUFFER_MEMORY_MB = 256;
+    /** The KPL's default aggregate size. */
+    public static final int DEFAULT_AGGREGATION_MAX_BYTES = 51_200;
+    /** 1 MiB less room for the longest partition key (256 characters of up to 4 bytes). */
+    public static final int MAX_AGGREGATION_MAX_BYTES = 1024 * 1024 - 1024;
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
                     MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, ORDERING,
-                    STREAM_MODE, KMS_KEY_ID, RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB,
+                    STREAM_MODE, KMS_KEY_ID, RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB, AGGREGATION, AGGREGATION_MAX_BYTES,
                     CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
 
@@ -72,6 +78,8 @@ public final class DestinationConfig implements Serializable {
     private final Ordering ordering;
     private final int retryDeadlineSeconds;
     private final int bufferMemoryMb;
+    private final Aggregation aggregation;
+    private final int aggregationMaxBytes;
     private final List<String> unknownKeys;
 
     private DestinationConfig(
@@ -89,6 +97,8 @@ public final class DestinationConfig implements Serializable {
             Ordering ordering,
             int retryDeadlineSeconds,
             int bufferMemoryMb,
+            Aggregation aggregation,
+            int aggregationMaxBytes,
             List<String> unknownKeys) {
         this.endpoint = endpoint;
         this.region = region;
@@ -104,6 +114,8 @@ public final class DestinationConfig implements Serializable {
         this.ordering = ordering;
         this.retryDeadlineSeconds = retryDeadlineSeconds;
         this.bufferMemoryMb = bufferMemoryMb;
+        this.aggregation = aggregation;
+        this.aggregationMaxBytes = aggregationMaxBytes;
         this.unknownKeys = unknownKeys;
     }
 
@@ -205,6 +217,18 @@ public final class DestinationConfig implements Serializable {
         int retryDeadlineSeconds = optionalInt(root, RETRY_DEADLINE_SECONDS, 10, 86_400)
                 .orElse(DEFAULT_RETRY_DEADLINE_SECONDS);
         int bufferMemoryMb = optionalInt(root, BUFFER_MEMORY_MB, 16, 1_048_576).orElse(DEFAULT_BUFFER_MEMORY_MB);
+        Aggregation aggregation = optionalString(root, AGGREGATION)
+                .map(value -> {
+                    Aggregation choice = Aggregation.fromConfigValue(value);
+                    if (choice == null) {
+                        throw new SetupException("config: " + AGGREGATION + " must be \"none\" or \"kpl\", got \"" + value + "\"");
+                    }
+                    return choice;
+                })
+                .orElse(Aggregation.NONE);
+        // Read even without aggregation: Airbyte's UI sends every default, and a later switch to kpl uses it.
+        int aggregationMaxBytes = optionalInt(root, AGGREGATION_MAX_BYTES, 1024, MAX_AGGREGATION_MAX_BYTES)
+                .orElse(DEFAULT_AGGREGATION_MAX_BYTES);
 
         Set<String> unknown = new TreeSet<>();
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
@@ -228,6 +252,8 @@ public final class DestinationConfig implements Serializable {
                 ordering,
                 retryDeadlineSeconds,
                 bufferMemoryMb,
+                aggregation,
+                aggregationMaxBytes,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
     }
 
@@ -372,6 +398,15 @@ public final class DestinationConfig implements Serializable {
         return bufferMemoryMb;
     }
 
+    public Aggregation aggregation() {
+        return aggregation;
+    }
+
+    /** The largest KPL aggregate, in bytes ({@code aggregationMaxBytes}). */
+    public int aggregationMaxBytes() {
+        return aggregationMaxBytes;
+    }
+
     /** Keys the config holds that this destination does not know, sorted. */
     public List<String> unknownKeys() {
         return unknownKeys;
@@ -393,6 +428,8 @@ public final class DestinationConfig implements Serializable {
                 + ", ordering=" + ordering.configValue()
                 + ", retryDeadlineSeconds=" + retryDeadlineSeconds
                 + ", bufferMemoryMb=" + bufferMemoryMb
+                + ", aggregation=" + aggregation.configValue()
+                + (aggregation == Aggregation.NONE ? "" : ", aggregationMaxBytes=" + aggregationMaxBytes)
                 + "}";
     }
 }

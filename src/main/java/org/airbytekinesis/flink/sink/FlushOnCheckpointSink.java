@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import org.airbytekinesis.flink.aggregation.StreamAggregator;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.StatefulSink;
@@ -45,31 +47,40 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     private final SinkMemory memory;
     private final Duration retryDeadline;
     private final boolean perKeyOrder;
+    private final KplAggregation aggregation;
 
     public FlushOnCheckpointSink(StatefulSink<KinesisEnvelope, StateT> sink, String stream, SinkMemory memory,
             Duration retryDeadline, boolean perKeyOrder) {
+        this(sink, stream, memory, retryDeadline, perKeyOrder, null);
+    }
+
+    /** @param aggregation how to aggregate records, or null to write them one by one */
+    FlushOnCheckpointSink(StatefulSink<KinesisEnvelope, StateT> sink, String stream, SinkMemory memory,
+            Duration retryDeadline, boolean perKeyOrder, KplAggregation aggregation) {
         this.sink = sink;
         this.stream = stream;
         this.memory = memory;
         this.retryDeadline = retryDeadline;
         this.perKeyOrder = perKeyOrder;
+        this.aggregation = aggregation;
     }
 
     @Override
     @Deprecated
     public SinkWriter<KinesisEnvelope> createWriter(InitContext context) throws IOException {
-        return wrap(context.getMailboxExecutor(), () -> sink.createWriter(context));
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), () -> sink.createWriter(context));
     }
 
     @Override
     public SinkWriter<KinesisEnvelope> createWriter(WriterInitContext context) throws IOException {
-        return wrap(context.getMailboxExecutor(), () -> sink.createWriter(context));
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), () -> sink.createWriter(context));
     }
 
     @Override
     public StatefulSinkWriter<KinesisEnvelope, StateT> restoreWriter(WriterInitContext context, Collection<StateT> state)
             throws IOException {
-        return wrap(context.getMailboxExecutor(), () -> sink.restoreWriter(context, state));
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(),
+                () -> sink.restoreWriter(context, state));
     }
 
     @Override
@@ -85,12 +96,16 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
      * The connector's writer with an account of its own. The connector builds the writer's
      * Kinesis client in {@code factory}; the client's interceptor takes the account from there.
      */
-    private Writer<StateT> wrap(MailboxExecutor mailbox, WriterFactory factory) throws IOException {
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder);
+    private Writer<StateT> wrap(MailboxExecutor mailbox, ProcessingTimeService time, WriterFactory factory)
+            throws IOException {
+        StreamAggregator aggregator = aggregation == null ? null
+                : new StreamAggregator(stream, aggregation.shards.load(stream), aggregation.maxBytes, aggregation.maxAgeMillis);
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder,
+                aggregator == null ? null : aggregator.shards());
         account.attach(mailbox);
         SinkWriterAccount.CREATING.set(account);
         try {
-            return new Writer<>(factory.create(), account);
+            return new Writer<>(factory.create(), account, aggregator, time);
         } finally {
             SinkWriterAccount.CREATING.remove();
         }
@@ -113,22 +128,58 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
         private final StatefulSinkWriter<KinesisEnvelope, StateT> writer;
         private final SinkWriterAccount account;
         private final KeyOrder order;
+        private final StreamAggregator aggregator;
+        private final ProcessingTimeService time;
+        /** When the aggregate timer fires next; -1 while none is set. */
+        private long timerAt = -1;
 
         @SuppressWarnings("unchecked")
-        Writer(SinkWriter<KinesisEnvelope> writer, SinkWriterAccount account) {
+        Writer(SinkWriter<KinesisEnvelope> writer, SinkWriterAccount account, StreamAggregator aggregator,
+                ProcessingTimeService time) {
             // The async sink's writers are stateful; the cast only recovers the type the
             // deprecated factory method erases.
             this.writer = (StatefulSinkWriter<KinesisEnvelope, StateT>) writer;
             this.account = account;
             this.order = account.keyOrder();
+            this.aggregator = aggregator;
+            this.time = time;
         }
 
         @Override
         public void write(KinesisEnvelope element, Context context) throws IOException, InterruptedException {
             failIfFatal();
+            if (aggregator == null) {
+                send(element, context);
+                return;
+            }
+            aggregator.add(element, time.getCurrentProcessingTime(), this::send);
+            scheduleExpiry();
+        }
+
+        /** A timer for the oldest open aggregate, unless one is set already. */
+        private void scheduleExpiry() {
+            long due = aggregator.nextDeadlineMillis();
+            if (due < 0 || (timerAt >= 0 && timerAt <= due)) {
+                return;
+            }
+            timerAt = due;
+            time.registerTimer(due, now -> {
+                timerAt = -1;
+                failIfFatal();
+                aggregator.flushExpired(now, this::send);
+                scheduleExpiry();
+            });
+        }
+
+        private void send(KinesisEnvelope element) throws IOException, InterruptedException {
+            send(element, NO_CONTEXT);
+        }
+
+        /** Hands a Kinesis record to the connector, within memory and key order. */
+        private void send(KinesisEnvelope element, Context context) throws IOException, InterruptedException {
             long bytes = SinkWriterAccount.footprint(element.payload.length + Utf8.encodedLength(element.partitionKey));
             while (!account.tryHold(bytes)) {
-                drain();
+                drainConnector();
             }
             if (order == null) {
                 writer.write(element, context);
@@ -142,16 +193,21 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
             }
         }
 
+        /** Every checkpoint and the end of input: everything buffered goes, and is written. */
         @Override
         public void flush(boolean endOfInput) throws IOException, InterruptedException {
-            drain();
+            failIfFatal();
+            if (aggregator != null) {
+                aggregator.flushAll(this::send);
+            }
+            drainConnector();
         }
 
         /**
-         * Sends everything buffered and waits until it is written: nothing is held after it. With
-         * records waiting for their key, one round per record of the most repeated key.
+         * Sends everything the connector has and waits until it is written: nothing is held after
+         * it. With records waiting for their key, one round per record of the most repeated key.
          */
-        private void drain() throws IOException, InterruptedException {
+        private void drainConnector() throws IOException, InterruptedException {
             writer.flush(true);
             failIfFatal();
             while (order != null && order.hasWaiting()) {
@@ -164,10 +220,15 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
             account.releasedAll();
         }
 
-        private void failIfFatal() {
+        private void failIfFatal() throws IOException {
             PermanentKinesisError fatal = account.fatal();
             if (fatal != null) {
                 throw fatal;
+            }
+            String misplaced = account.misplaced();
+            if (misplaced != null) {
+                throw new IOException("Kinesis stream " + account.stream() + " was resharded while the job wrote to it ("
+                        + misplaced + "): restarting from the last checkpoint to aggregate for its new shards");
             }
         }
 

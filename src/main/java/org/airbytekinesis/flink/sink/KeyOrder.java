@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.UnaryOperator;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 
 /**
@@ -22,8 +23,13 @@ import org.airbytekinesis.flink.envelope.KinesisEnvelope;
  * <p>The writer's task thread hands records over ({@link #offer}, {@link #nextReady},
  * {@link #nextWaiting}); the client's interceptor, in the SDK's threads, reports what Kinesis
  * wrote ({@link #written}).
+ *
+ * <p>With aggregation, the key ordered is the record's shard: an aggregate holds records of many
+ * keys of one shard, so one unwritten Kinesis record per shard keeps every key in order.
  */
 final class KeyOrder {
+    /** What is kept in order for a partition key: the key itself, or its shard. */
+    private final UnaryOperator<String> orderKey;
     /** Keys with a record at the connector that Kinesis has not written yet. */
     private final Set<String> unwritten = ConcurrentHashMap.newKeySet();
     /** Keys whose record was written while others of theirs waited: the task takes the next one. */
@@ -34,12 +40,20 @@ final class KeyOrder {
     private final Set<String> waitingKeys = ConcurrentHashMap.newKeySet();
     private int waitingRecords; // task thread only
 
+    KeyOrder() {
+        this(UnaryOperator.identity());
+    }
+
+    KeyOrder(UnaryOperator<String> orderKey) {
+        this.orderKey = orderKey;
+    }
+
     /**
      * A record from the input: true when it may go to the connector now (its key is then taken
      * until Kinesis writes it), false when it waits for an earlier record of its key.
      */
     boolean offer(KinesisEnvelope record) {
-        String key = record.partitionKey;
+        String key = orderKey.apply(record.partitionKey);
         if (!waitingKeys.contains(key) && unwritten.add(key)) {
             return true;
         }
@@ -52,8 +66,9 @@ final class KeyOrder {
         return false;
     }
 
-    /** Kinesis wrote the record of {@code key} (SDK thread). */
-    void written(String key) {
+    /** Kinesis wrote the record with this partition key (SDK thread). */
+    void written(String partitionKey) {
+        String key = orderKey.apply(partitionKey);
         unwritten.remove(key);
         if (waitingKeys.contains(key)) {
             ready.add(key);

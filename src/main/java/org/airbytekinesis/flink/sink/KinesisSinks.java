@@ -25,6 +25,8 @@ public final class KinesisSinks {
     static final int RECORD_KEY_BYTES = 36;
     /** Any partition key: at most 256 Unicode characters of up to 4 bytes (dead letters, keys from data). */
     static final int ANY_KEY_BYTES = 256 * 4;
+    /** How long a record waits in the connector's buffer, and at most in an open aggregate. */
+    static final long MAX_TIME_IN_BUFFER_MS = 5_000;
 
     private final KinesisConnection connection;
     private final int bufferSize;
@@ -33,6 +35,8 @@ public final class KinesisSinks {
     private final Duration retryDeadline;
     private final int recordKeyBytes;
     private final boolean perKeyOrder;
+    /** The largest aggregate with {@code aggregation: kpl}; 0 writes records one by one. */
+    private final int aggregateMaxBytes;
 
     /** With the config's defaults for memory and retries; for tests. */
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes) {
@@ -42,11 +46,11 @@ public final class KinesisSinks {
 
     public KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
             Duration retryDeadline) {
-        this(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, RECORD_KEY_BYTES, false);
+        this(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, RECORD_KEY_BYTES, false, 0);
     }
 
     private KinesisSinks(KinesisConnection connection, int bufferSize, int maxRecordSizeBytes, SinkMemory memory,
-            Duration retryDeadline, int recordKeyBytes, boolean perKeyOrder) {
+            Duration retryDeadline, int recordKeyBytes, boolean perKeyOrder, int aggregateMaxBytes) {
         this.connection = connection;
         this.bufferSize = bufferSize;
         this.maxRecordSizeBytes = maxRecordSizeBytes;
@@ -54,29 +58,45 @@ public final class KinesisSinks {
         this.retryDeadline = retryDeadline;
         this.recordKeyBytes = recordKeyBytes;
         this.perKeyOrder = perKeyOrder;
+        this.aggregateMaxBytes = aggregateMaxBytes;
     }
 
     /** Sinks whose records are keyed by values from their data ({@code partitionKey}), up to 256 characters. */
     public KinesisSinks withKeysFromData() {
-        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, ANY_KEY_BYTES, perKeyOrder);
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, ANY_KEY_BYTES, perKeyOrder,
+                aggregateMaxBytes);
     }
 
     /** Sinks that write the records of one key in input order ({@code ordering: per_key}, {@link KeyOrder}). */
     public KinesisSinks withPerKeyOrder() {
-        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, recordKeyBytes, true);
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, recordKeyBytes, true,
+                aggregateMaxBytes);
+    }
+
+    /**
+     * Sinks that pack a stream's records into KPL aggregates of up to {@code maxBytes}
+     * ({@code aggregation: kpl}), within the record limit beside the aggregate's key. Dead
+     * letters are not aggregated.
+     */
+    public KinesisSinks withKplAggregation(int maxBytes) {
+        return new KinesisSinks(connection, bufferSize, maxRecordSizeBytes, memory, retryDeadline, recordKeyBytes,
+                perKeyOrder, Math.min(maxBytes, maxRecordSizeBytes - recordKeyBytes));
     }
 
     /** The sink of a catalog stream's Kinesis stream. */
     public Sink<KinesisEnvelope> forStream(String kinesisStream) {
-        return build(kinesisStream, recordKeyBytes, perKeyOrder);
+        KplAggregation aggregation = aggregateMaxBytes == 0 ? null
+                : new KplAggregation(aggregateMaxBytes, MAX_TIME_IN_BUFFER_MS, ShardMapLoader.of(connection));
+        return build(kinesisStream, recordKeyBytes, perKeyOrder, aggregation);
     }
 
     /** The sink of the dead-letter stream, whose keys are {@code source:line}. */
     public Sink<KinesisEnvelope> forDeadLetters(String kinesisStream) {
-        return build(kinesisStream, ANY_KEY_BYTES, false);
+        return build(kinesisStream, ANY_KEY_BYTES, false, null);
     }
 
-    private Sink<KinesisEnvelope> build(String kinesisStream, int maxKeyBytes, boolean inKeyOrder) {
+    private Sink<KinesisEnvelope> build(String kinesisStream, int maxKeyBytes, boolean inKeyOrder,
+            KplAggregation aggregation) {
         return new FlushOnCheckpointSink<>(KinesisStreamsSink.<KinesisEnvelope>builder()
                 .setKinesisClientProperties(connection.clientProperties())
                 .setStreamName(kinesisStream)
@@ -85,8 +105,9 @@ public final class KinesisSinks {
                 .setMaxBatchSize(bufferSize)
                 .setMaxRecordSizeInBytes(maxRecordSizeBytes)
                 .setMaxBatchSizeInBytes(batchDataBytes(bufferSize, maxRecordSizeBytes, maxKeyBytes))
+                .setMaxTimeInBufferMS(MAX_TIME_IN_BUFFER_MS)
                 .setFailOnError(false)
-                .build(), kinesisStream, memory, retryDeadline, inKeyOrder);
+                .build(), kinesisStream, memory, retryDeadline, inKeyOrder, aggregation);
     }
 
     /**

@@ -3,6 +3,7 @@ package org.airbytekinesis.flink.sink;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.awscore.exception.AwsServiceException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.SdkResponse;
@@ -41,6 +42,9 @@ import org.apache.flink.util.ExceptionUtils;
  *   <li><b>Acknowledged records</b> go back to the writer's memory account, with the room their
  *       request body took ({@link SinkWriterAccount#footprint}), and free their key for the next
  *       record of it ({@link KeyOrder}).
+ *   <li><b>Aggregates in the wrong shard</b> (the stream was resharded since the writer read its
+ *       shards) are reported to the writer, which fails so that the job restarts from its last
+ *       checkpoint with the new shards.
  * </ul>
  *
  * The SDK makes one instance per client, while the connector builds the writer: it takes that
@@ -65,6 +69,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         List<PutRecordsResultEntry> results = response.records();
         Integer failedCount = response.failedRecordCount();
         KeyOrder order = account.keyOrder();
+        checkPlacement(sent, results);
         if (failedCount == null || failedCount == 0 || results.size() != sent.size()) {
             account.released(footprintOf(sent));
             if (order != null) {
@@ -150,6 +155,28 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
     /** An {@link SdkClientException} carrying ours: what the connector fails on. */
     private SdkClientException fatal(PermanentKinesisError error) {
         return SdkClientException.builder().message(error.getMessage()).cause(account.fail(error)).build();
+    }
+
+    /**
+     * With aggregation, each written record must be in the shard the writer's map gives its key:
+     * otherwise the stream was resharded, and the writer must aggregate again with the new shards.
+     */
+    private void checkPlacement(List<PutRecordsRequestEntry> sent, List<PutRecordsResultEntry> results) {
+        ShardMap shards = account.shards();
+        if (shards == null || results.size() != sent.size()) {
+            return;
+        }
+        for (int i = 0; i < results.size(); i++) {
+            PutRecordsResultEntry result = results.get(i);
+            if (result.errorCode() != null || result.shardId() == null) {
+                continue;
+            }
+            String expected = shards.shardIdOf(sent.get(i).partitionKey());
+            if (!expected.equals(result.shardId())) {
+                account.misplaced("a record for " + expected + " went to " + result.shardId());
+                return;
+            }
+        }
     }
 
     /** What the writer's account holds for these entries. */

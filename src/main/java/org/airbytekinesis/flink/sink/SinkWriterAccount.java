@@ -5,6 +5,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 
 /**
@@ -19,7 +20,8 @@ import org.apache.flink.api.common.operators.MailboxExecutor;
  *   <li>since when its requests have failed without progress, and the last error, for the retry
  *       deadline;
  *   <li>the backoff before failed entries are retried;
- *   <li>with {@code ordering: per_key}, which keys have a record not yet written ({@link KeyOrder}).
+ *   <li>with {@code ordering: per_key}, which keys have a record not yet written ({@link KeyOrder});
+ *   <li>with aggregation, the shards it aggregates for, and whether Kinesis put a record elsewhere.
  * </ul>
  *
  * The interceptor is made by the SDK while the connector builds the writer's client, in the
@@ -36,6 +38,8 @@ final class SinkWriterAccount {
     private final SinkMemory memory;
     private final long retryDeadlineNanos;
     private final KeyOrder keyOrder;
+    private final ShardMap shards;
+    private volatile String misplaced;
 
     private long held; // guarded by this
     private long borrowed; // guarded by this
@@ -51,10 +55,37 @@ final class SinkWriterAccount {
     }
 
     SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder) {
+        this(stream, memory, retryDeadline, perKeyOrder, null);
+    }
+
+    /** @param shards the stream's shards, when the writer aggregates per shard; else null */
+    SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder, ShardMap shards) {
         this.stream = stream;
         this.memory = memory;
         this.retryDeadlineNanos = retryDeadline.toNanos();
-        this.keyOrder = perKeyOrder ? new KeyOrder() : null;
+        this.shards = shards;
+        this.keyOrder = !perKeyOrder ? null : shards == null ? new KeyOrder() : new KeyOrder(shards::shardIdOf);
+    }
+
+    /** The shards the writer aggregates for, or null. */
+    ShardMap shards() {
+        return shards;
+    }
+
+    /**
+     * Kinesis put a record in another shard than the writer's shard map says: the stream was
+     * resharded. The first such answer is kept; the writer then fails so that the job restarts
+     * from its last checkpoint and aggregates again with the new shards.
+     */
+    void misplaced(String detail) {
+        if (misplaced == null) {
+            misplaced = detail;
+        }
+    }
+
+    /** What {@link #misplaced} reported, or null. */
+    String misplaced() {
+        return misplaced;
     }
 
     /** The order of the writer's keys ({@code ordering: per_key}), or null. */

@@ -324,4 +324,24 @@ class DestinationConfigTest {
         assertMentions(refused("{\"partitionKey\":\"/a~2\"}"), "partitionKey", "~1");
         assertMentions(refused("{\"partitionKey\":7}"), "partitionKey");
     }
+
+    @Test
+    void aggregationIsOffByDefaultAndKplTakesTheKplsDefaultSizeOrTheOneGiven() throws Exception {
+        assertEquals(Aggregation.NONE, parse("{}").aggregation());
+        DestinationConfig kpl = parse("{\"aggregation\":\"kpl\"}");
+        assertEquals(Aggregation.KPL, kpl.aggregation());
+        assertEquals(51_200, kpl.aggregationMaxBytes());
+        assertEquals(1_024, parse("{\"aggregation\":\"kpl\",\"aggregationMaxBytes\":1024}").aggregationMaxBytes());
+        assertEquals(1_047_552, parse("{\"aggregation\":\"kpl\",\"aggregationMaxBytes\":1047552}").aggregationMaxBytes());
+        assertTrue(kpl.toString().contains("aggregation=kpl, aggregationMaxBytes=51200"), kpl.toString());
+    }
+
+    @Test
+    void anAggregateSizeOfOneMibOrMoreIsRefusedNamingTheKeyButOneWithoutAggregationIsKept() throws Exception {
+        assertMentions(refused("{\"aggregation\":\"kpl\",\"aggregationMaxBytes\":1048576}"), "aggregationMaxBytes", "1047552");
+        assertMentions(refused("{\"aggregation\":\"kpl\",\"aggregationMaxBytes\":1023}"), "aggregationMaxBytes", "1024");
+        // What Airbyte's UI sends when the user leaves aggregation off: every default.
+        assertEquals(Aggregation.NONE, parse("{\"aggregation\":\"none\",\"aggregationMaxBytes\":51200}").aggregation());
+        assertMentions(refused("{\"aggregation\":\"KPL\"}"), "aggregation", "\"none\"", "\"kpl\"", "got \"KPL\"");
+    }
 }

@@ -1,0 +1,43 @@
+package org.airbytekinesis.flink.sink;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import org.airbytekinesis.flink.aggregation.ShardMap;
+import software.amazon.awssdk.services.kinesis.KinesisClient;
+import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
+import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
+import software.amazon.awssdk.services.kinesis.model.Shard;
+
+/** Where an aggregating writer learns its stream's shards, when it starts. */
+public interface ShardMapLoader extends Serializable {
+    ShardMap load(String stream);
+
+    /** Asks Kinesis (ListShards), with the connection's credentials and endpoint. */
+    static ShardMapLoader of(KinesisConnection connection) {
+        return stream -> {
+            try (KinesisClient client = KinesisClients.create(connection)) {
+                return listOpenShards(client, stream);
+            }
+        };
+    }
+
+    /** The shards that take records now: those whose sequence range has no end. */
+    static ShardMap listOpenShards(KinesisClient client, String stream) {
+        List<ShardMap.Shard> open = new ArrayList<>();
+        String next = null;
+        do {
+            ListShardsRequest request = next == null
+                    ? ListShardsRequest.builder().streamName(stream).build()
+                    : ListShardsRequest.builder().nextToken(next).build();
+            ListShardsResponse response = client.listShards(request);
+            for (Shard shard : response.shards()) {
+                if (shard.sequenceNumberRange() == null || shard.sequenceNumberRange().endingSequenceNumber() == null) {
+                    open.add(new ShardMap.Shard(shard.shardId(), shard.hashKeyRange().startingHashKey()));
+                }
+            }
+            next = response.nextToken();
+        } while (next != null);
+        return new ShardMap(open);
+    }
+}
