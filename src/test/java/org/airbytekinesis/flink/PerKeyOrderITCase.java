@@ -26,13 +26,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.Record;
+import software.amazon.kinesis.retrieval.AggregatorUtil;
+import software.amazon.kinesis.retrieval.KinesisClientRecord;
 
 /**
  * Slow fault-injection test ({@code ordering}): {@code write} through a proxy that throttles a
  * fifth of the PutRecords entries (the ones after them in a request still go through), answers
  * requests with 500 and 503, and adds latency so that many requests are in flight. Every shard
  * is then read back: with {@code ordering: per_key} the versions of each key are in input order;
- * with {@code none} the same faults put some out of order (which shows the check can fail).
+ * with {@code none} the same faults put some out of order (which shows the check can fail). With
+ * {@code aggregation: kpl} too, the records are read back through KCL 3's deaggregation.
  */
 class PerKeyOrderITCase {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -52,15 +55,23 @@ class PerKeyOrderITCase {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void withPerKeyOrderingEveryKeysRecordsLandInInputOrderWhateverKinesisThrottlesOrFails() throws Exception {
-        Result result = run("per_key");
+        Result result = run("per_key", "none");
         assertTrue(result.entriesFailed > 100, "entries were throttled: " + result.proxy);
         assertEquals(List.of(), result.outOfOrderKeys, "keys out of input order; proxy " + result.proxy);
     }
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void withPerKeyOrderingAndKplAggregationEveryKeysRecordsLandInInputOrderInsideTheAggregates() throws Exception {
+        Result result = run("per_key", "kpl");
+        assertTrue(result.entriesFailed > 10, "aggregates were throttled: " + result.proxy);
+        assertEquals(List.of(), result.outOfOrderKeys, "keys out of input order; proxy " + result.proxy);
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void withoutItTheSameFaultsPutSomeKeysOutOfOrder() throws Exception {
-        Result result = run("none");
+        Result result = run("none", "none");
         assertTrue(!result.outOfOrderKeys.isEmpty(), "expected reordering without per_key; proxy " + result.proxy);
     }
 
@@ -70,7 +81,7 @@ class PerKeyOrderITCase {
         String proxy;
     }
 
-    private Result run(String ordering) throws Exception {
+    private Result run(String ordering, String aggregation) throws Exception {
         Path input = dir.resolve("input.jsonl");
         List<String> lines = new ArrayList<>();
         for (int v = 0; v < RECORDS; v++) {
@@ -88,6 +99,9 @@ class PerKeyOrderITCase {
             extra.put("endpoint", proxy.endpoint());
             extra.put("partitionKey", "primary_key");
             extra.put("ordering", ordering);
+            extra.put("aggregation", aggregation);
+            // Small aggregates, so that a run makes many of them and some are throttled.
+            extra.put("aggregationMaxBytes", 2_000);
             extra.put("bufferSize", 20);
             extra.put("shardCount", 2);
             Path config = Files.writeString(dir.resolve("config.json"), emulator.config(extra).toString());
@@ -101,10 +115,13 @@ class PerKeyOrderITCase {
             Map<String, List<Integer>> versionsByKey = new TreeMap<>();
             Map<String, String> shardOfKey = new HashMap<>();
             for (Map.Entry<String, List<Record>> shard : new KinesisStreamReader(direct).readByShard("_rows").entrySet()) {
-                for (Record record : shard.getValue()) {
+                List<KinesisClientRecord> kinesisRecords = new ArrayList<>();
+                shard.getValue().forEach(record -> kinesisRecords.add(KinesisClientRecord.fromRecord(record)));
+                // KCL 3's deaggregation; plain records pass through it as they are.
+                for (KinesisClientRecord record : new AggregatorUtil().deaggregate(kinesisRecords)) {
                     String key = record.partitionKey();
                     assertEquals(shardOfKey.computeIfAbsent(key, k -> shard.getKey()), shard.getKey(), "key " + key + " on one shard");
-                    String data = MAPPER.readTree(record.data().asByteArray()).get("_airbyte_data").asText();
+                    String data = MAPPER.readTree(StandardCharsets.UTF_8.decode(record.data()).toString()).get("_airbyte_data").asText();
                     versionsByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(MAPPER.readTree(data).get("v").intValue());
                 }
             }
