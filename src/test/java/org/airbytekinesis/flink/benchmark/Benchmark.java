@@ -45,6 +45,8 @@ public final class Benchmark {
             "                         scaled to the same number of bytes",
             "  --streams N            Airbyte streams, one Kinesis stream each (default 4)",
             "  --shards N             shards per Kinesis stream (default 4)",
+            "  --limit-shards N       shards of the one stream of h and i, at real shard limits (default 2)",
+            "  --limit-records N      records for h and i (default 20000 per shard; quick 3000; scaled for the large size)",
             "  --latency-ms N         latency the proxy adds per request for c, d, e; they run at 0 ms and at N",
             "                         (default 20; 0: only 0 ms)",
             "  --phases LIST          phases to run, e.g. a,b or c,e (default a,b,c,d,e,f,g)",
@@ -73,7 +75,9 @@ public final class Benchmark {
         int streams = 4;
         int shards = 4;
         long latencyMillis = 20;
-        String phases = "a,b,c,d,e,f,g";
+        String phases = "a,b,c,d,e,f,g,h,i";
+        int limitShards = 2;
+        long limitRecords = -1;
         String orderingKey = "/created_at";
         int bufferSize = 100;
         int originalBufferSize = 100;
@@ -99,6 +103,8 @@ public final class Benchmark {
                     case "--large-size": o.largeSize = (int) number(args, ++i, arg); break;
                     case "--streams": o.streams = (int) positive(args, ++i, arg); break;
                     case "--shards": o.shards = (int) positive(args, ++i, arg); break;
+                    case "--limit-shards": o.limitShards = (int) positive(args, ++i, arg); break;
+                    case "--limit-records": o.limitRecords = positive(args, ++i, arg); break;
                     case "--latency-ms": o.latencyMillis = number(args, ++i, arg); break;
                     case "--phases": o.phases = value(args, ++i, arg); break;
                     case "--ordering-key": o.orderingKey = value(args, ++i, arg); break;
@@ -130,9 +136,13 @@ public final class Benchmark {
             if (o.originalRecords < 0) {
                 o.originalRecords = Math.min(o.emulatorRecords, o.quick ? 2_000 : 10_000);
             }
+            if (o.limitRecords < 0) {
+                // About 20 s at 1,000 records/s per shard without aggregation.
+                o.limitRecords = (o.quick ? 3_000L : 20_000L) * o.limitShards;
+            }
             for (String phase : o.phases.split(",")) {
                 if (!PHASES.contains(phase.trim())) {
-                    throw new IllegalArgumentException("--phases: unknown phase " + phase + " (a, b, c, d, e, f, g)");
+                    throw new IllegalArgumentException("--phases: unknown phase " + phase + " (a, b, c, d, e, f, g, h, i)");
                 }
             }
             if (o.batch > 500 || o.bufferSize > 500 || o.originalBufferSize > 500) {
@@ -192,27 +202,32 @@ public final class Benchmark {
         final long records;
         final long emulatorRecords;
         final long originalRecords;
+        final long limitRecords;
         final Map<String, Path> inputs = new LinkedHashMap<>();
 
-        Variant(String name, int size, long records, long emulatorRecords, long originalRecords) {
+        Variant(String name, int size, long records, long emulatorRecords, long originalRecords, long limitRecords) {
             this.name = name;
             this.size = size;
             this.records = records;
             this.emulatorRecords = emulatorRecords;
             this.originalRecords = originalRecords;
+            this.limitRecords = limitRecords;
         }
 
         long recordsFor(String phase) {
             switch (phase) {
                 case "a": case "b": return records;
                 case "d": return originalRecords;
+                case "h": case "i": return limitRecords;
                 default: return emulatorRecords;
             }
         }
     }
 
     /** Every phase, in the order they run. */
-    private static final List<String> PHASES = List.of("a", "b", "c", "d", "e", "f", "g");
+    private static final List<String> PHASES = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i");
+    /** The phases against the shard limits, into one stream. */
+    private static final String LIMIT_PHASES = "hi";
 
     private final Options options;
     private final ObjectMapper mapper = new ObjectMapper();
@@ -268,7 +283,7 @@ public final class Benchmark {
     private List<Variant> variants() {
         List<Variant> variants = new ArrayList<>();
         variants.add(new Variant(options.size + " B", options.size, options.records, options.emulatorRecords,
-                options.originalRecords));
+                options.originalRecords, options.limitRecords));
         if (options.largeSize > 0 && options.largeSize != options.size) {
             double scale = (double) options.size / options.largeSize;
             variants.add(new Variant(options.largeSize >= 1024 && options.largeSize % 1024 == 0
@@ -276,7 +291,9 @@ public final class Benchmark {
                     // Enough records for a steady window even in quick runs.
                     Math.max(Math.min(options.records, 1_000), Math.round(options.records * scale)),
                     Math.max(Math.min(options.emulatorRecords, 1_000), Math.round(options.emulatorRecords * scale)),
-                    Math.max(Math.min(options.originalRecords, 500), Math.round(options.originalRecords * scale))));
+                    Math.max(Math.min(options.originalRecords, 500), Math.round(options.originalRecords * scale)),
+                    // The shard limits are in bytes for large records: about 200 records/s per shard.
+                    Math.max(1_000, Math.round(options.limitRecords * Math.min(1.0, 5.0 * scale)))));
         }
         return variants;
     }
@@ -290,6 +307,8 @@ public final class Benchmark {
             }
             if ("ab".contains(phase)) {
                 steps.add(new String[] {phase, "-1"});
+            } else if (LIMIT_PHASES.contains(phase)) {
+                steps.add(new String[] {phase, "0"}); // the limits, not latency, bound these
             } else {
                 for (long latency : options.latencies()) {
                     steps.add(new String[] {phase, Long.toString(latency)});
@@ -308,13 +327,27 @@ public final class Benchmark {
             long records = variant.recordsFor(phase);
             long started = System.nanoTime();
             boolean existed = Files.exists(dir.resolve(fileName(records, variant.size)));
-            Path file = InputGenerator.ensure(dir, mapper, records, variant.size, options.streams, options.stateEvery);
+            Path file = LIMIT_PHASES.contains(phase) ? limitInput(dir, records, variant.size)
+                    : InputGenerator.ensure(dir, mapper, records, variant.size, options.streams, options.stateEvery);
             if (!existed) {
                 System.err.printf(Locale.ROOT, "benchmark: generated %s (%,d records, %.1f MB) in %.1f s%n",
                         root.relativize(file), records, Files.size(file) / 1e6, (System.nanoTime() - started) / 1e9);
             }
             variant.inputs.put(phase, file);
         }
+    }
+
+    /**
+     * The input of h and i: one stream, and lines sized so that the envelopes, which are the
+     * Kinesis records the shard limits and PUT payload units count, average {@code size} bytes
+     * (a line's envelope is some 75 B longer: id, timestamp, escapes). Measured, not assumed: a
+     * first file at {@code size} gives the difference, a second one takes it off.
+     */
+    private Path limitInput(Path dir, long records, int size) throws IOException {
+        Path probe = InputGenerator.ensure(dir, mapper, records, size, 1, options.stateEvery);
+        InputGenerator.Stats stats = InputGenerator.stats(probe, mapper);
+        int lineSize = (int) Math.round(size - (stats.avgEnvelopeBytes - stats.avgLineBytes));
+        return InputGenerator.ensure(dir, mapper, records, lineSize, 1, options.stateEvery);
     }
 
     private String fileName(long records, int size) {
@@ -377,6 +410,8 @@ public final class Benchmark {
             spec.put("partitionKey", options.orderingKey);
             spec.put("ordering", "f".equals(phase) ? "none" : "per_key");
         }
+        spec.put("limitShards", options.limitShards);
+        spec.put("aggregation", "i".equals(phase) ? "kpl" : "none");
         spec.put("workDir", dir.toString());
         Path resultFile = dir.resolve("result.json");
         spec.put("resultFile", resultFile.toString());
@@ -485,6 +520,8 @@ public final class Benchmark {
             case "e": return "e our job end to end (WriteCommand)";
             case "f": return "f e keyed by a field, ordering none";
             case "g": return "g e keyed by a field, ordering per_key";
+            case "h": return "h e at real shard limits, no aggregation";
+            case "i": return "i e at real shard limits, aggregation kpl";
             default: return phase;
         }
     }
@@ -547,6 +584,14 @@ public final class Benchmark {
                     text(summary.get("cpu_ratio")), text(summary.get("sink_ratio")), options.latencyMillis,
                     text(summary.get("vs_original")), text(summary.get("cpu_ratio_total")),
                     text(summary.get("sink_ratio_total")), text(summary.get("vs_original_total"))));
+            out.append(String.format(Locale.ROOT, "%s: at real shard limits (%d shards): %s user rec/s per shard without"
+                            + " aggregation, %s with kpl (aggregation_gain %s); PUT payload units per 1,000 records %s vs %s"
+                            + " (payload_units_ratio %s); bandwidth share %s vs %s; lost %s / %s%n", variant.name,
+                    options.limitShards, text(summary.get("shard_rate_none")), text(summary.get("shard_rate_kpl")),
+                    text(summary.get("aggregation_gain")), text(summary.get("payload_units_per_1000_none")),
+                    text(summary.get("payload_units_per_1000_kpl")), text(summary.get("payload_units_ratio")),
+                    text(summary.get("bandwidth_share_none")), text(summary.get("bandwidth_share_kpl")),
+                    text(summary.get("records_lost_none")), text(summary.get("records_lost_kpl"))));
             out.append(String.format(Locale.ROOT, "%s: ordering per_key g/f = %s at 0 ms, %s at %d ms (steady rates, same keys %s)%n",
                     variant.name, text(summary.get("ordering_ratio_0ms")),
                     text(summary.get("ordering_ratio_" + options.latencyMillis + "ms")), options.latencyMillis,
@@ -596,6 +641,8 @@ public final class Benchmark {
         PhaseResult f = result(variant, "f", latency);
         PhaseResult g0 = result(variant, "g", 0);
         PhaseResult g = result(variant, "g", latency);
+        PhaseResult h = result(variant, "h", 0);
+        PhaseResult i = result(variant, "i", 0);
         json.put("records", variant.records);
         json.put("emulator_records", variant.emulatorRecords);
         json.put("original_records", variant.originalRecords);
@@ -609,6 +656,14 @@ public final class Benchmark {
         putRatio(json, "ordering_ratio_0ms", g0 == null ? Double.NaN : g0.steadyRate, f0 == null ? Double.NaN : f0.steadyRate);
         putRatio(json, "ordering_ratio_" + latency + "ms", g == null ? Double.NaN : g.steadyRate,
                 f == null ? Double.NaN : f.steadyRate);
+        // Against the real shard limits (h, i): per-shard rates, bandwidth share, PUT payload units.
+        json.put("limit_shards", options.limitShards);
+        json.put("limit_records", variant.limitRecords);
+        putLimit(json, "none", h);
+        putLimit(json, "kpl", i);
+        putRatio(json, "aggregation_gain", limitFigure(i, "userRecordsPerShardPerSecond"),
+                limitFigure(h, "userRecordsPerShardPerSecond"));
+        putRatio(json, "payload_units_ratio", limitFigure(h, "payloadUnitsPer1000"), limitFigure(i, "payloadUnitsPer1000"));
         putRatio(json, "cpu_ratio_total", b == null ? Double.NaN : b.rate(), a == null ? Double.NaN : a.rate());
         putRatio(json, "sink_ratio_total", e0 == null ? Double.NaN : e0.rate(), c0 == null ? Double.NaN : c0.rate());
         putRatio(json, "vs_original_total", e == null ? Double.NaN : e.rate(), d == null ? Double.NaN : d.rate());
@@ -641,6 +696,19 @@ public final class Benchmark {
         PhaseResult.putNumber(json, "peak_rss_mb", round(peak));
         json.set("phases", phases);
         return json;
+    }
+
+    private static double limitFigure(PhaseResult r, String field) {
+        return r == null || r.extra == null || !r.extra.has(field) ? Double.NaN : r.extra.get(field).asDouble();
+    }
+
+    private static void putLimit(ObjectNode json, String aggregation, PhaseResult r) {
+        PhaseResult.putNumber(json, "shard_rate_" + aggregation, round(limitFigure(r, "userRecordsPerShardPerSecond")));
+        PhaseResult.putNumber(json, "bandwidth_share_" + aggregation,
+                Math.round(limitFigure(r, "bandwidthShare") * 1000) / 1000.0);
+        PhaseResult.putNumber(json, "payload_units_per_1000_" + aggregation,
+                Math.round(limitFigure(r, "payloadUnitsPer1000") * 10) / 10.0);
+        PhaseResult.putNumber(json, "records_lost_" + aggregation, limitFigure(r, "userRecordsLost"));
     }
 
     /** Whole numbers; NaN and the -1 of "not measured" stay as they are. */

@@ -46,6 +46,10 @@ public final class PhaseMain {
                 case "g":
                     EndToEndPhase.run(spec, result);
                     break;
+                case "h":
+                case "i":
+                    ShardLimitPhase.run(spec, result);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown phase " + spec.phase);
             }

@@ -26,6 +26,9 @@ final class PhaseSpec {
     /** f and g: the config's partitionKey and ordering; null for the others. */
     final String partitionKey;
     final String ordering;
+    /** h and i: the shards of the limited stream, and the config's aggregation. */
+    final int limitShards;
+    final String aggregation;
     final Path workDir;
     final Path resultFile;
 
@@ -48,6 +51,8 @@ final class PhaseSpec {
         objectReuse = json.path("objectReuse").asBoolean(false);
         partitionKey = json.hasNonNull("partitionKey") ? json.get("partitionKey").asText() : null;
         ordering = json.hasNonNull("ordering") ? json.get("ordering").asText() : null;
+        limitShards = json.path("limitShards").asInt(2);
+        aggregation = json.path("aggregation").asText("none");
         workDir = Path.of(json.get("workDir").asText());
         resultFile = Path.of(json.get("resultFile").asText());
     }

@@ -122,6 +122,8 @@ public final class KinesisFaultProxy implements AutoCloseable {
     private volatile double entryFailureShare;
     /** Shares for single streams, over {@link #entryFailureShare} (one throttled stream among many). */
     private final Map<String, Double> entryFailureShareByStream = new ConcurrentHashMap<>();
+    /** Streams whose PutRecords are answered locally within their shards' limits. */
+    private final Map<String, ShardLimits> shardLimitsByStream = new ConcurrentHashMap<>();
     /** Whether locally accepted entries are kept for {@link #acceptedEntries()} (a benchmark only counts). */
     private volatile boolean keepAcceptedEntries = true;
     private volatile double http500Share;
@@ -289,6 +291,18 @@ public final class KinesisFaultProxy implements AutoCloseable {
      * exist. The steps before (request failure, limits, fault draws) apply as usual; other
      * operations are still forwarded. Big-record tests thus do not depend on the emulator.
      */
+    /**
+     * Enforces the per-shard write limits of real Kinesis on {@code stream} ({@link ShardLimits}),
+     * answering its PutRecords locally (as {@link #setAnswerPutRecordsLocally}) with each entry's
+     * own shard id: an entry beyond its shard's records or bytes per second fails with
+     * {@code ProvisionedThroughputExceededException}, as Kinesis answers it.
+     */
+    public KinesisFaultProxy setShardLimits(String stream, ShardLimits limits) {
+        shardLimitsByStream.put(stream, limits);
+        this.answerPutRecordsLocally = true;
+        return this;
+    }
+
     public KinesisFaultProxy setAnswerPutRecordsLocally(boolean local) {
         this.answerPutRecordsLocally = local;
         return this;
@@ -601,12 +615,31 @@ public final class KinesisFaultProxy implements AutoCloseable {
         private final String partitionKey;
         private final byte[] data;
         private final String sequenceNumber;
+        private final String shardId;
+        private final long acceptedAtNanos;
 
         AcceptedEntry(String streamName, String partitionKey, byte[] data, String sequenceNumber) {
+            this(streamName, partitionKey, data, sequenceNumber, LOCAL_SHARD_ID, System.nanoTime());
+        }
+
+        AcceptedEntry(String streamName, String partitionKey, byte[] data, String sequenceNumber, String shardId,
+                long acceptedAtNanos) {
             this.streamName = streamName;
             this.partitionKey = partitionKey;
             this.data = data; // decoded by the proxy and never handed out: no copy needed here
             this.sequenceNumber = sequenceNumber;
+            this.shardId = shardId;
+            this.acceptedAtNanos = acceptedAtNanos;
+        }
+
+        /** The shard the proxy answered for this entry. */
+        public String shardId() {
+            return shardId;
+        }
+
+        /** When the proxy accepted it ({@link System#nanoTime}). */
+        public long acceptedAtNanos() {
+            return acceptedAtNanos;
         }
 
         public String streamName() {
@@ -1128,6 +1161,7 @@ public final class KinesisFaultProxy implements AutoCloseable {
         ObjectNode answer = mapper.createObjectNode();
         ArrayNode records = mapper.createArrayNode();
         int failedCount = 0;
+        ShardLimits limits = shardLimitsByStream.get(stream);
         synchronized (acceptedLock) { // sequence numbers rise in the order entries are recorded
             for (int i = 0; i < data.length; i++) {
                 if (data[i] == null) {
@@ -1135,21 +1169,42 @@ public final class KinesisFaultProxy implements AutoCloseable {
                     failedCount++;
                     continue;
                 }
-                String sequenceNumber = String.format(Locale.ROOT, "49%054d", localSequence.incrementAndGet());
                 JsonNode key = entries.get(i).get("PartitionKey");
+                String partitionKey = key == null ? null : key.textValue();
+                String shardId = LOCAL_SHARD_ID;
+                if (limits != null) {
+                    JsonNode hashKey = entries.get(i).get("ExplicitHashKey");
+                    int shard = limits.shardOf(partitionKey, hashKey == null || hashKey.isNull() ? null : hashKey.textValue());
+                    shardId = limits.shardId(shard);
+                    if (!limits.tryTake(shard, data[i].length + partitionKey.getBytes(StandardCharsets.UTF_8).length)) {
+                        records.add(throttledEntry(shardId, stream));
+                        failedCount++;
+                        continue;
+                    }
+                }
+                String sequenceNumber = String.format(Locale.ROOT, "49%054d", localSequence.incrementAndGet());
                 acceptedCount++;
                 if (keepAcceptedEntries) {
-                    accepted.add(new AcceptedEntry(stream, key == null ? null : key.textValue(), data[i], sequenceNumber));
+                    accepted.add(new AcceptedEntry(stream, partitionKey, data[i], sequenceNumber, shardId, System.nanoTime()));
                 }
                 ObjectNode record = records.addObject();
                 record.put("SequenceNumber", sequenceNumber);
-                record.put("ShardId", LOCAL_SHARD_ID);
+                record.put("ShardId", shardId);
             }
         }
         entriesFailed.addAndGet(failedCount);
         answer.put("FailedRecordCount", failedCount);
         answer.set("Records", records);
         return jsonResponse(200, "OK", answer);
+    }
+
+    /** What Kinesis answers for an entry over its shard's limits. */
+    private ObjectNode throttledEntry(String shardId, String stream) {
+        ObjectNode entry = mapper.createObjectNode();
+        entry.put("ErrorCode", THROTTLING_ERROR_CODE);
+        entry.put("ErrorMessage", "Rate exceeded for shard " + shardId + " in stream " + stream + " under account "
+                + ACCOUNT_ID + ".");
+        return entry;
     }
 
     private static String reasonPhrase(int status) {
