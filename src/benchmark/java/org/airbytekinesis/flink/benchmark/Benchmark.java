@@ -664,6 +664,10 @@ public final class Benchmark {
         putRatio(json, "aggregation_gain", limitFigure(i, "userRecordsPerShardPerSecond"),
                 limitFigure(h, "userRecordsPerShardPerSecond"));
         putRatio(json, "payload_units_ratio", limitFigure(h, "payloadUnitsPer1000"), limitFigure(i, "payloadUnitsPer1000"));
+        // Issue 13's names: the job's whole run against the SDK loop's at 0 ms (start-up and the end
+        // included), and what the proxy's latency costs the job's steady rate.
+        putRatio(json, "whole_run_ratio", e0 == null ? Double.NaN : e0.rate(), c0 == null ? Double.NaN : c0.rate());
+        putRatio(json, "latency_ratio", e == null ? Double.NaN : e.steadyRate, e0 == null ? Double.NaN : e0.steadyRate);
         putRatio(json, "cpu_ratio_total", b == null ? Double.NaN : b.rate(), a == null ? Double.NaN : a.rate());
         putRatio(json, "sink_ratio_total", e0 == null ? Double.NaN : e0.rate(), c0 == null ? Double.NaN : c0.rate());
         putRatio(json, "vs_original_total", e == null ? Double.NaN : e.rate(), d == null ? Double.NaN : d.rate());
