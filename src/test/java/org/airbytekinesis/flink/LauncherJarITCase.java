@@ -244,6 +244,38 @@ class LauncherJarITCase {
     }
 
     @Test
+    void withKplAggregationTheJarWritesAggregatesThatKcl3UnpacksIntoEveryRecord() throws Exception {
+        Path messages = Corpus.file("messages__faros__jira_all-streams.log");
+        Path catalog = dir.resolve("jira-catalog.json");
+        Files.writeString(catalog, catalogOfStreamsIn(messages));
+
+        // The jar's relocated protobuf encodes the aggregates.
+        Result result = launch("write", "--config", emulator.writeConfig(dir, Map.of("aggregation", "kpl")).toString(),
+                "--catalog", catalog.toString(), "--input", messages.toString());
+
+        assertEquals(0, result.exitCode, result.stderr);
+        ExpectedRecords expected = ExpectedRecords.fromFiles((ns, stream) -> "_" + stream, messages);
+        int kinesisRecords = 0;
+        try (KinesisClient client = emulator.client()) {
+            org.airbytekinesis.flink.tools.KinesisStreamReader reader = new org.airbytekinesis.flink.tools.KinesisStreamReader(client);
+            for (String stream : expected.byStream().keySet()) {
+                List<software.amazon.awssdk.services.kinesis.model.Record> raw = reader.readAll(stream);
+                kinesisRecords += raw.size();
+                List<software.amazon.awssdk.services.kinesis.model.Record> users = new ArrayList<>();
+                for (software.amazon.kinesis.retrieval.KinesisClientRecord user : new software.amazon.kinesis.retrieval.AggregatorUtil()
+                        .deaggregate(raw.stream().map(software.amazon.kinesis.retrieval.KinesisClientRecord::fromRecord)
+                                .collect(Collectors.toList()))) {
+                    users.add(software.amazon.awssdk.services.kinesis.model.Record.builder()
+                            .data(software.amazon.awssdk.core.SdkBytes.fromByteBuffer(user.data()))
+                            .partitionKey(user.partitionKey()).build());
+                }
+                expected.assertStreamHolds(stream, users, true);
+            }
+        }
+        assertTrue(kinesisRecords < expected.total(), kinesisRecords + " Kinesis records for " + expected.total() + " records");
+    }
+
+    @Test
     void theJobJarBundlesTheConnectorAndRelocatedJacksonButNoFlinkRuntimeOrLogging() throws IOException {
         try (JarFile jar = new JarFile(JAR.toFile())) {
             assertEquals("org.airbytekinesis.flink.AirbyteKinesisMain",
@@ -252,7 +284,8 @@ class LauncherJarITCase {
             assertTrue(entries.contains("org/apache/flink/connector/kinesis/sink/KinesisStreamsSink.class"));
             assertTrue(entries.stream().anyMatch(e -> e.startsWith("org/apache/flink/kinesis/shaded/software/amazon/awssdk/")));
             assertTrue(entries.stream().anyMatch(e -> e.startsWith("org/airbytekinesis/shaded/com/fasterxml/jackson/core/")));
-            for (String forbidden : List.of("com/fasterxml/", "org/apache/logging/", "org/slf4j/", "com/google/common/",
+            assertTrue(entries.contains("org/airbytekinesis/shaded/com/google/protobuf/CodedOutputStream.class"));
+            for (String forbidden : List.of("com/fasterxml/", "com/google/protobuf/", "org/apache/logging/", "org/slf4j/", "com/google/common/",
                     "org/apache/commons/", "org/joda/", "org/apache/flink/runtime/", "org/apache/flink/api/common/",
                     "org/apache/flink/streaming/api/environment/", "org/apache/hc/", "io/netty/")) {
                 assertFalse(entries.stream().anyMatch(e -> e.startsWith(forbidden)), "the jar bundles " + forbidden);

@@ -68,6 +68,7 @@ final class EndToEndPhase {
                 result.seconds = job.getNetRuntime(TimeUnit.MILLISECONDS) / 1000.0;
                 clock.stop(result, progress);
                 doneAt = progress.doneNanos();
+                result.notes.add(progress.timeline());
             }
             Object enveloped = job.getAllAccumulatorResults().get(RecordEnveloper.RECORDS_ACCUMULATOR);
             result.done = enveloped == null ? 0 : (Long) enveloped;

@@ -20,6 +20,8 @@ final class Progress implements AutoCloseable {
     private volatile long highNanos;
     private volatile long highCount = -1;
     private volatile long doneNanos;
+    private volatile long startedNanos;
+    private volatile long firstNanos;
 
     Progress(LongSupplier count, long total) {
         this.count = count;
@@ -29,6 +31,7 @@ final class Progress implements AutoCloseable {
     }
 
     Progress start() {
+        startedNanos = System.nanoTime();
         sampler.start();
         return this;
     }
@@ -39,6 +42,9 @@ final class Progress implements AutoCloseable {
         while (!stopped) {
             long now = System.nanoTime();
             long c = count.getAsLong();
+            if (firstNanos == 0 && c > 0) {
+                firstNanos = now;
+            }
             if (lowCount < 0 && c >= low) {
                 lowCount = c;
                 lowNanos = now;
@@ -70,6 +76,19 @@ final class Progress implements AutoCloseable {
     /** Seconds between the 10% and 90% points. */
     double steadySeconds() {
         return highCount < 0 || lowCount < 0 ? Double.NaN : (highNanos - lowNanos) / 1e9;
+    }
+
+    /**
+     * Where a run's time went: seconds from the start to the first record done, from there to
+     * 10%, the steady 10-90% window, and from 90% to the total. NaN where not reached.
+     */
+    String timeline() {
+        if (firstNanos == 0 || lowCount < 0 || highCount < 0 || doneNanos == 0) {
+            return "timeline incomplete";
+        }
+        return String.format(java.util.Locale.ROOT, "%.1f s to the first record, %.1f s to 10%%, %.1f s 10-90%%,"
+                        + " %.1f s 90-100%%", (firstNanos - startedNanos) / 1e9, (lowNanos - firstNanos) / 1e9,
+                (highNanos - lowNanos) / 1e9, (doneNanos - highNanos) / 1e9);
     }
 
     /** When the count reached the total (System.nanoTime), or 0. */
