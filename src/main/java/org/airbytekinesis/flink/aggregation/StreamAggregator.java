@@ -29,6 +29,8 @@ public final class StreamAggregator {
     private final KplAggregate[] open;
     private final long[] openedAt;
     private int openCount;
+    /** The bytes of the open aggregates. */
+    private long openBytes;
     private long userRecords;
     private long kinesisRecords;
 
@@ -70,7 +72,14 @@ public final class StreamAggregator {
             openedAt[shard] = nowMillis;
             openCount++;
         }
+        openBytes -= aggregate.sizeBytes();
         aggregate.add(record.partitionKey, record.payload);
+        openBytes += aggregate.sizeBytes();
+    }
+
+    /** The bytes the open aggregates hold. */
+    public long openBytes() {
+        return openBytes;
     }
 
     /** Emits every open aggregate. */
@@ -121,6 +130,7 @@ public final class StreamAggregator {
         }
         open[shard] = null;
         openCount--;
+        openBytes -= aggregate.sizeBytes();
         kinesisRecords++;
         byte[] data = aggregate.count() == 1 ? aggregate.onlyData() : aggregate.toBytes();
         out.emit(new KinesisEnvelope(stream, aggregate.firstPartitionKey(), data));

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.airbytekinesis.flink.aggregation.StreamAggregator;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
@@ -98,14 +99,11 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
      */
     private Writer<StateT> wrap(MailboxExecutor mailbox, ProcessingTimeService time, WriterFactory factory)
             throws IOException {
-        StreamAggregator aggregator = aggregation == null ? null
-                : new StreamAggregator(stream, aggregation.shards.load(stream), aggregation.maxBytes, aggregation.maxAgeMillis);
-        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder,
-                aggregator == null ? null : aggregator.shards());
+        SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder, aggregation != null);
         account.attach(mailbox);
         SinkWriterAccount.CREATING.set(account);
         try {
-            return new Writer<>(factory.create(), account, aggregator, time);
+            return new Writer<>(factory.create(), account, aggregation, time);
         } finally {
             SinkWriterAccount.CREATING.remove();
         }
@@ -128,31 +126,43 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
         private final StatefulSinkWriter<KinesisEnvelope, StateT> writer;
         private final SinkWriterAccount account;
         private final KeyOrder order;
-        private final StreamAggregator aggregator;
+        private final KplAggregation aggregation;
+        /** Made at the first record: only writers that get records ask Kinesis for the shards. */
+        private StreamAggregator aggregator;
         private final ProcessingTimeService time;
         /** When the aggregate timer fires next; -1 while none is set. */
         private long timerAt = -1;
 
         @SuppressWarnings("unchecked")
-        Writer(SinkWriter<KinesisEnvelope> writer, SinkWriterAccount account, StreamAggregator aggregator,
+        Writer(SinkWriter<KinesisEnvelope> writer, SinkWriterAccount account, KplAggregation aggregation,
                 ProcessingTimeService time) {
             // The async sink's writers are stateful; the cast only recovers the type the
             // deprecated factory method erases.
             this.writer = (StatefulSinkWriter<KinesisEnvelope, StateT>) writer;
             this.account = account;
             this.order = account.keyOrder();
-            this.aggregator = aggregator;
+            this.aggregation = aggregation;
             this.time = time;
         }
 
         @Override
         public void write(KinesisEnvelope element, Context context) throws IOException, InterruptedException {
             failIfFatal();
-            if (aggregator == null) {
+            if (aggregation == null) {
                 send(element, context);
                 return;
             }
+            if (aggregator == null) {
+                ShardMap shards = aggregation.shards.load(account.stream());
+                account.aggregatingFor(shards);
+                aggregator = new StreamAggregator(account.stream(), shards, aggregation.maxBytes, aggregation.maxAgeMillis);
+            }
             aggregator.add(element, time.getCurrentProcessingTime(), this::send);
+            // Open aggregates are bytes the account does not see yet: a quarter of the writer's
+            // share at most (one aggregate per shard of a stream with many shards adds up).
+            if (aggregator.openBytes() > Math.max(aggregation.maxBytes, account.shareBytes() / 4)) {
+                aggregator.flushAll(this::send);
+            }
             scheduleExpiry();
         }
 

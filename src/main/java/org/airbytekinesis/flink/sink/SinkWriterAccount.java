@@ -38,7 +38,7 @@ final class SinkWriterAccount {
     private final SinkMemory memory;
     private final long retryDeadlineNanos;
     private final KeyOrder keyOrder;
-    private final ShardMap shards;
+    private volatile ShardMap shards;
     private volatile String misplaced;
 
     private long held; // guarded by this
@@ -55,21 +55,33 @@ final class SinkWriterAccount {
     }
 
     SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder) {
-        this(stream, memory, retryDeadline, perKeyOrder, null);
+        this(stream, memory, retryDeadline, perKeyOrder, false);
     }
 
-    /** @param shards the stream's shards, when the writer aggregates per shard; else null */
-    SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder, ShardMap shards) {
+    /**
+     * @param aggregating whether the writer aggregates per shard: then {@code per_key} order is
+     *     kept per shard, whose map {@link #aggregatingFor} gives before the first record goes
+     */
+    SinkWriterAccount(String stream, SinkMemory memory, Duration retryDeadline, boolean perKeyOrder, boolean aggregating) {
         this.stream = stream;
         this.memory = memory;
         this.retryDeadlineNanos = retryDeadline.toNanos();
+        this.keyOrder = !perKeyOrder ? null : !aggregating ? new KeyOrder() : new KeyOrder(key -> shards.shardIdOf(key));
+    }
+
+    /** The shards the writer aggregates for, once it knows them. */
+    void aggregatingFor(ShardMap shards) {
         this.shards = shards;
-        this.keyOrder = !perKeyOrder ? null : shards == null ? new KeyOrder() : new KeyOrder(shards::shardIdOf);
     }
 
     /** The shards the writer aggregates for, or null. */
     ShardMap shards() {
         return shards;
+    }
+
+    /** The writer's share of the TaskManager's sink memory. */
+    long shareBytes() {
+        return memory.shareBytes();
     }
 
     /**

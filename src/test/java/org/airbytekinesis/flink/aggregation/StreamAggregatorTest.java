@@ -74,6 +74,24 @@ class StreamAggregatorTest {
     }
 
     @Test
+    void theOpenBytesAreTheSizesOfTheOpenAggregatesAndNoneAfterAFlush() throws Exception {
+        StreamAggregator aggregator = new StreamAggregator("s", FOUR, 50_000, 1_000);
+        List<KinesisEnvelope> input = records(40, 100);
+        for (KinesisEnvelope record : input) {
+            aggregator.add(record, 0, emitted::add);
+        }
+        assertTrue(emitted.isEmpty(), "nothing full yet");
+        long open = aggregator.openBytes();
+        aggregator.flushAll(emitted::add);
+        long written = 0;
+        for (KinesisEnvelope kinesisRecord : emitted) {
+            written += kinesisRecord.payload.length;
+        }
+        assertEquals(written, open, "what was open is what went");
+        assertEquals(0, aggregator.openBytes());
+    }
+
+    @Test
     void anAggregateOfOneRecordGoesAsThatPlainRecord() throws Exception {
         StreamAggregator aggregator = new StreamAggregator("s", FOUR, 5_000, 1_000);
         KinesisEnvelope only = record("lonely", 50);
