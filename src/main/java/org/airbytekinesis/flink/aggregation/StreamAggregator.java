@@ -71,10 +71,11 @@ public final class StreamAggregator {
             open[shard] = aggregate;
             openedAt[shard] = nowMillis;
             openCount++;
+            openBytes += aggregate.sizeBytes(); // its frame
         }
-        openBytes -= aggregate.sizeBytes();
+        int before = aggregate.sizeBytes();
         aggregate.add(record.partitionKey, record.payload);
-        openBytes += aggregate.sizeBytes();
+        openBytes += aggregate.sizeBytes() - before;
     }
 
     /** The bytes the open aggregates hold. */
