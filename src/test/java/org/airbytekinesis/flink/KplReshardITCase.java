@@ -38,7 +38,7 @@ import software.amazon.kinesis.retrieval.AggregatorUtil;
 import software.amazon.kinesis.retrieval.KinesisClientRecord;
 
 /**
- * Slow fault-injection test: a stream is split while a watching {@code write} aggregates into it
+ * Aggregation over time, with a watching {@code write} (kinesalite). Slow fault-injection test: a stream is split while a watching {@code write} aggregates into it
  * (kinesalite). The writer's shard map is then stale, its next aggregates land in a child shard
  * with keys of the other child, and a consumer checking hash ranges (KCL 3) drops them. The
  * writer sees the misplacement in the PutRecords answer and fails; the job restarts from its last
@@ -92,6 +92,38 @@ class KplReshardITCase {
 
             assertEquals(Set.copyOf(range(0, 1_000)), readable, "every record readable by a consumer that checks ranges");
             assertTrue(written > 1_000, "some aggregates landed in the wrong child and were written again: " + written);
+        }
+    }
+
+    @Test
+    void aFewRecordsWaitInTheirAggregateForAtMostTheSinksTimeLimitNotForTheNextCheckpoint(
+            @InjectClusterClient ClusterClient<?> cluster) throws Exception {
+        Path inbox = Files.createDirectories(dir.resolve("inbox"));
+        Path catalog = Files.writeString(dir.resolve("catalog.json"), "{\"streams\":[{\"stream\":{\"name\":\"events\"}}]}");
+        try (KinesisEmulator emulator = KinesisEmulator.kinesalite(); KinesisClient client = emulator.client()) {
+            Path config = emulator.writeConfig(dir, Map.of("aggregation", "kpl", "shardCount", 1));
+            // No checkpoint comes within the test: only the time limits can send the records.
+            CompletableFuture<Void> run = WriteRuns.start(new Configuration(), List.of("--config", config.toString(),
+                    "--catalog", catalog.toString(), "--checkpoint-interval", "10min",
+                    "--dead-letter", dir.resolve("dead-letter").toString(), "--input", inbox.toString(), "--watch",
+                    "--watch-interval", "200ms", "--state-out", dir.resolve("states") + "/"));
+            WriteRuns.runningJob(cluster);
+            long delivered = System.nanoTime();
+            WriteRuns.deliver(inbox, "part-0.jsonl", "events", 0, 3);
+            long deadline = delivered + Duration.ofSeconds(30).toNanos();
+            List<Record> records = List.of();
+            while (records.isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                records = new KinesisStreamReader(client).readAll(STREAM);
+            }
+            double seconds = (System.nanoTime() - delivered) / 1e9;
+            cluster.cancel(WriteRuns.runningJob(cluster)).get(30, TimeUnit.SECONDS);
+            run.handle((ok, error) -> null).get(30, TimeUnit.SECONDS);
+
+            assertEquals(1, records.size(), "the three records in one aggregate");
+            assertTrue(seconds < 15, "written " + seconds + " s after delivery: 5 s in the aggregate, up to 5 s in the"
+                    + " connector's buffer, the watch interval");
+            assertEquals(Set.of(0, 1, 2), readableSeqs(client));
         }
     }
 
