@@ -75,7 +75,7 @@ class AfterReadITCase {
                         break;
                     }
                 }
-                String released = releasedStates(states);
+                String released = WriteRuns.releasedStates(states);
                 if (!released.contains("\"upTo\":" + (file * 100 + 100))) {
                     violations.add(delivered.getFileName() + " deleted before its STATE was released: " + released);
                 }
@@ -130,19 +130,6 @@ class AfterReadITCase {
         return seqs;
     }
 
-    /** Everything in the STATE files of the {@code --state-out} directory, as one string. */
-    private static String releasedStates(Path states) throws IOException {
-        if (!Files.exists(states)) {
-            return "";
-        }
-        StringBuilder all = new StringBuilder();
-        try (Stream<Path> files = Files.walk(states)) {
-            for (Path file : files.filter(Files::isRegularFile).sorted().collect(Collectors.toList())) {
-                all.append(Files.readString(file));
-            }
-        }
-        return all.toString();
-    }
 
     private static List<String> names(Path directory) throws IOException {
         try (Stream<Path> files = Files.list(directory)) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +18,7 @@ import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import org.airbytekinesis.flink.testing.Deaggregation;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
 import org.apache.flink.core.execution.JobClient;
@@ -33,7 +33,6 @@ import org.apache.flink.streaming.connectors.kinesis.config.ConsumerConfigConsta
 import org.apache.flink.streaming.connectors.kinesis.serialization.KinesisDeserializationSchema;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,6 +53,7 @@ import software.amazon.kinesis.retrieval.KinesisClientRecord;
  * partition keys, in the shard their keys hash to and in input order per key; every STATE is
  * released, and far fewer Kinesis records are written.
  */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class KplAggregationITCase {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final int RECORDS = 3_000;
@@ -142,7 +142,7 @@ class KplAggregationITCase {
                 List<KinesisClientRecord> out = new AggregatorUtil().deaggregate(records,
                         range.hashKeyRange().startingHashKey(), range.hashKeyRange().endingHashKey());
                 for (KinesisClientRecord user : out) {
-                    users.add(line(shard.getKey(), user.partitionKey(), bytes(user.data())));
+                    users.add(line(shard.getKey(), user.partitionKey(), Deaggregation.bytes(user.data())));
                 }
             }
         }
@@ -259,12 +259,6 @@ class KplAggregationITCase {
         return shard + "\t" + partitionKey + "\t" + Base64.getEncoder().encodeToString(data);
     }
 
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] out = new byte[copy.remaining()];
-        copy.get(out);
-        return out;
-    }
 
     static final ConcurrentLinkedQueue<String> COLLECTED = new ConcurrentLinkedQueue<>();
 

@@ -16,7 +16,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
+import org.airbytekinesis.flink.testing.Deaggregation;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.testing.WriteRuns;
@@ -129,10 +129,10 @@ class KplReshardITCase {
 
     private static void awaitReleased(Path states, int upTo) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!released(states).contains("\"upTo\":" + upTo) && System.nanoTime() < deadline) {
+        while (!WriteRuns.releasedStates(states).contains("\"upTo\":" + upTo) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-        assertTrue(released(states).contains("\"upTo\":" + upTo), "STATE upTo " + upTo + " released: " + released(states));
+        assertTrue(WriteRuns.releasedStates(states).contains("\"upTo\":" + upTo), "STATE upTo " + upTo + " released: " + WriteRuns.releasedStates(states));
     }
 
     /** The seqs a KCL consumer gets: each shard deaggregated within its own hash range. */
@@ -152,9 +152,7 @@ class KplReshardITCase {
 
     /** How many user records were written at all, counting those a range check drops. */
     private static int allSeqsIgnoringRanges(KinesisClient client) throws Exception {
-        List<KinesisClientRecord> records = new KinesisStreamReader(client).readAll(STREAM).stream()
-                .map(KinesisClientRecord::fromRecord).collect(Collectors.toList());
-        return new AggregatorUtil().deaggregate(records).size();
+        return Deaggregation.userRecords(new KinesisStreamReader(client).readAll(STREAM)).size();
     }
 
     private static int seqOf(KinesisClientRecord user) throws Exception {
@@ -171,16 +169,4 @@ class KplReshardITCase {
         return out;
     }
 
-    private static String released(Path states) throws Exception {
-        if (!Files.exists(states)) {
-            return "";
-        }
-        StringBuilder all = new StringBuilder();
-        try (Stream<Path> files = Files.walk(states)) {
-            for (Path file : files.filter(Files::isRegularFile).sorted().collect(Collectors.toList())) {
-                all.append(Files.readString(file));
-            }
-        }
-        return all.toString();
-    }
 }

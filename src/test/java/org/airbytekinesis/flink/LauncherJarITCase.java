@@ -16,6 +16,7 @@ import java.util.jar.JarFile;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.airbytekinesis.flink.testing.Corpus;
+import org.airbytekinesis.flink.testing.Deaggregation;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.junit.jupiter.api.AfterAll;
@@ -262,9 +263,7 @@ class LauncherJarITCase {
                 List<software.amazon.awssdk.services.kinesis.model.Record> raw = reader.readAll(stream);
                 kinesisRecords += raw.size();
                 List<software.amazon.awssdk.services.kinesis.model.Record> users = new ArrayList<>();
-                for (software.amazon.kinesis.retrieval.KinesisClientRecord user : new software.amazon.kinesis.retrieval.AggregatorUtil()
-                        .deaggregate(raw.stream().map(software.amazon.kinesis.retrieval.KinesisClientRecord::fromRecord)
-                                .collect(Collectors.toList()))) {
+                for (software.amazon.kinesis.retrieval.KinesisClientRecord user : Deaggregation.userRecords(raw)) {
                     users.add(software.amazon.awssdk.services.kinesis.model.Record.builder()
                             .data(software.amazon.awssdk.core.SdkBytes.fromByteBuffer(user.data()))
                             .partitionKey(user.partitionKey()).build());

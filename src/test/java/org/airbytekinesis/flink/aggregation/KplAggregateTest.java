@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.airbytekinesis.flink.testing.Deaggregation;
 import org.apache.flink.kinesis.shaded.com.amazonaws.services.kinesis.clientlibrary.types.UserRecord;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
@@ -54,7 +55,7 @@ class KplAggregateTest {
         assertEquals(users.size(), out.size());
         for (int i = 0; i < users.size(); i++) {
             assertEquals(users.get(i).key(), out.get(i).partitionKey(), "key of record " + i);
-            assertArrayEquals(users.get(i).data(), bytes(out.get(i).data()), "data of record " + i);
+            assertArrayEquals(users.get(i).data(), Deaggregation.bytes(out.get(i).data()), "data of record " + i);
             assertTrue(out.get(i).aggregated());
             assertEquals(i, out.get(i).subSequenceNumber());
         }
@@ -70,7 +71,7 @@ class KplAggregateTest {
         assertEquals(users.size(), out.size());
         for (int i = 0; i < users.size(); i++) {
             assertEquals(users.get(i).key(), out.get(i).getPartitionKey(), "key of record " + i);
-            assertArrayEquals(users.get(i).data(), bytes(out.get(i).getData()), "data of record " + i);
+            assertArrayEquals(users.get(i).data(), Deaggregation.bytes(out.get(i).getData()), "data of record " + i);
             assertTrue(out.get(i).isAggregated());
         }
     }
@@ -95,7 +96,7 @@ class KplAggregateTest {
         assertEquals(users.size(), out.size());
         for (int i = 0; i < users.size(); i++) {
             assertEquals(users.get(i).key(), out.get(i).partitionKey());
-            assertArrayEquals(users.get(i).data(), bytes(out.get(i).data()));
+            assertArrayEquals(users.get(i).data(), Deaggregation.bytes(out.get(i).data()));
         }
     }
 
@@ -182,10 +183,4 @@ class KplAggregateTest {
                 .withSequenceNumber("49590338271490256608559692538361571095921575989136588898");
     }
 
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] out = new byte[copy.remaining()];
-        copy.get(out);
-        return out;
-    }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigInteger;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,9 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.SdkBytes;
-import software.amazon.awssdk.services.kinesis.model.Record;
-import software.amazon.kinesis.retrieval.AggregatorUtil;
+import org.airbytekinesis.flink.testing.Deaggregation;
 import software.amazon.kinesis.retrieval.KinesisClientRecord;
 
 class StreamAggregatorTest {
@@ -33,12 +30,8 @@ class StreamAggregatorTest {
 
     @Test
     void everyAggregateHoldsOnlyRecordsOfTheShardItsOwnKeyGoesTo() throws Exception {
-        StreamAggregator aggregator = new StreamAggregator("s", FOUR, 5_000, 1_000);
         List<KinesisEnvelope> input = records(2_000, 120);
-        for (KinesisEnvelope record : input) {
-            aggregator.add(record, 0, emitted::add);
-        }
-        aggregator.flushAll(emitted::add);
+        aggregateAll(input, 5_000);
 
         int users = 0;
         for (KinesisEnvelope kinesisRecord : emitted) {
@@ -52,8 +45,6 @@ class StreamAggregatorTest {
         assertEquals(input.size(), users);
         assertEquals(4, groupByShard(input).size(), "the keys cover all four shards");
         assertTrue(emitted.size() < input.size() / 20, "records packed: " + emitted.size() + " Kinesis records");
-        assertEquals(2_000, aggregator.userRecords());
-        assertEquals(emitted.size(), aggregator.kinesisRecords());
     }
 
     @Test
@@ -99,6 +90,8 @@ class StreamAggregatorTest {
         aggregator.flushAll(emitted::add);
 
         assertEquals(List.of(only), emitted);
+        assertEquals(1, aggregator.userRecords());
+        assertEquals(1, aggregator.kinesisRecords());
     }
 
     @Test
@@ -159,33 +152,29 @@ class StreamAggregatorTest {
     }
 
     private static List<KinesisClientRecord> deaggregate(KinesisEnvelope kinesisRecord) {
-        return new AggregatorUtil().deaggregate(List.of(KinesisClientRecord.fromRecord(Record.builder()
-                .data(SdkBytes.fromByteArray(kinesisRecord.payload))
-                .partitionKey(kinesisRecord.partitionKey)
-                .sequenceNumber("1")
-                .build())));
+        return Deaggregation.userRecords(kinesisRecord.payload, kinesisRecord.partitionKey);
     }
 
-    private static byte[] bytes(ByteBuffer buffer) {
-        ByteBuffer copy = buffer.duplicate();
-        byte[] out = new byte[copy.remaining()];
-        copy.get(out);
-        return out;
-    }
-
-    @Test
-    void deaggregatedRecordsEqualTheInputsByteForByteInInputOrderWithinEachShard() throws Exception {
-        StreamAggregator aggregator = new StreamAggregator("s", FOUR, 3_000, 1_000);
-        List<KinesisEnvelope> input = records(300, 40);
+    /** Every record through one aggregator, then the rest flushed: what it emitted. */
+    private List<KinesisEnvelope> aggregateAll(List<KinesisEnvelope> input, int maxBytes) throws Exception {
+        StreamAggregator aggregator = new StreamAggregator("s", FOUR, maxBytes, 1_000);
         for (KinesisEnvelope record : input) {
             aggregator.add(record, 0, emitted::add);
         }
         aggregator.flushAll(emitted::add);
+        return emitted;
+    }
+
+
+    @Test
+    void deaggregatedRecordsEqualTheInputsByteForByteInInputOrderWithinEachShard() throws Exception {
+        List<KinesisEnvelope> input = records(300, 40);
+        aggregateAll(input, 3_000);
         Map<String, List<KinesisEnvelope>> out = new HashMap<>();
         for (KinesisEnvelope kinesisRecord : emitted) {
             for (KinesisClientRecord user : deaggregate(kinesisRecord)) {
                 out.computeIfAbsent(FOUR.shardIdOf(user.partitionKey()), k -> new ArrayList<>())
-                        .add(new KinesisEnvelope("s", user.partitionKey(), bytes(user.data())));
+                        .add(new KinesisEnvelope("s", user.partitionKey(), Deaggregation.bytes(user.data())));
             }
         }
         Map<String, List<KinesisEnvelope>> expected = groupByShard(input);

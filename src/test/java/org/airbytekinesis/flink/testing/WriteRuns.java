@@ -65,4 +65,18 @@ public final class WriteRuns {
         Path partial = Files.write(directory.resolve(name + ".tmp"), lines, StandardCharsets.UTF_8);
         return Files.move(partial, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /** Everything in the STATE files of a {@code --state-out} directory, as one string ("" before any). */
+    public static String releasedStates(Path states) throws IOException {
+        if (!Files.exists(states)) {
+            return "";
+        }
+        StringBuilder all = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.walk(states)) {
+            for (Path file : files.filter(Files::isRegularFile).sorted().collect(java.util.stream.Collectors.toList())) {
+                all.append(Files.readString(file));
+            }
+        }
+        return all.toString();
+    }
 }
