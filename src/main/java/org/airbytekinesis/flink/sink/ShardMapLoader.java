@@ -4,6 +4,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.airbytekinesis.flink.aggregation.ShardMap;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ListShardsRequest;
 import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
@@ -13,13 +14,33 @@ import software.amazon.awssdk.services.kinesis.model.Shard;
 public interface ShardMapLoader extends Serializable {
     ShardMap load(String stream);
 
-    /** Asks Kinesis (ListShards), with the connection's credentials and endpoint. */
+    /**
+     * Asks Kinesis (ListShards), with the connection's credentials and endpoint. An error that
+     * asking again cannot cure (a missing {@code kinesis:ListShards} permission, a stream that is
+     * gone) fails the run at once, naming it; others (throttling, a lost connection, after the
+     * client's own retries) fail the writer and the job restarts from its last checkpoint.
+     */
     static ShardMapLoader of(KinesisConnection connection) {
         return stream -> {
             try (KinesisClient client = KinesisClients.create(connection)) {
-                return listOpenShards(client, stream);
+                return listShardsOrFail(client, stream);
             }
         };
+    }
+
+    static ShardMap listShardsOrFail(KinesisClient client, String stream) {
+        try {
+            return listOpenShards(client, stream);
+        } catch (AwsServiceException e) {
+            String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
+            if (KinesisErrors.isPermanentWriteError(code, e.statusCode())) {
+                String message = e.awsErrorDetails() == null ? e.getMessage() : e.awsErrorDetails().errorMessage();
+                throw new PermanentKinesisError("Kinesis stream " + stream + " refused ListShards, which aggregation kpl"
+                        + " needs to place records by shard (kinesis:ListShards): "
+                        + (code == null ? "HTTP " + e.statusCode() : code) + ": " + message, true);
+            }
+            throw e;
+        }
     }
 
     /** The shards that take records now: those whose sequence range has no end. */
