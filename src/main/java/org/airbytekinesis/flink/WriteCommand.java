@@ -29,6 +29,7 @@ import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.OverwriteStreams;
+import org.airbytekinesis.flink.sink.SharedEventLoop;
 import org.airbytekinesis.flink.sink.SinkMemory;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
@@ -98,6 +99,9 @@ public final class WriteCommand {
 
         StreamExecutionEnvironment env = environment();
         boolean local = env instanceof LocalStreamEnvironment;
+        if (local) {
+            SharedEventLoop.holdForLocalRun();
+        }
         if (plan.readsStdin() && !local) {
             throw new SetupException("reading standard input works only in local runs; give --input on a cluster");
         }
