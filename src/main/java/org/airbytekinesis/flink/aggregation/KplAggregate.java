@@ -3,7 +3,6 @@ package org.airbytekinesis.flink.aggregation;
 import com.google.protobuf.CodedOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import org.airbytekinesis.flink.airbyte.Utf8;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -51,8 +50,6 @@ public final class KplAggregate {
     private final List<Entry> records = new ArrayList<>();
     /** The protobuf message's size so far. */
     private int messageBytes;
-    /** Data plus partition key of the user records, as Kinesis would count them one by one. */
-    private long userBytes;
 
     private static final class Entry {
         final int keyIndex;
@@ -71,9 +68,11 @@ public final class KplAggregate {
         return FRAME_BYTES + messageBytes + growth(partitionKey, data);
     }
 
-    /** The size of an aggregate of this one record. */
+    /** The size of an aggregate of this one record (asked for every record: nothing is allocated). */
     public static int sizeOfOne(String partitionKey, byte[] data) {
-        return new KplAggregate().sizeWith(partitionKey, data);
+        int body = recordBodyBytes(0, data);
+        return FRAME_BYTES + CodedOutputStream.computeStringSize(PARTITION_KEY_TABLE, partitionKey)
+                + CodedOutputStream.computeTagSize(RECORDS) + CodedOutputStream.computeUInt32SizeNoTag(body) + body;
     }
 
     private int growth(String partitionKey, byte[] data) {
@@ -102,25 +101,15 @@ public final class KplAggregate {
             keys.add(partitionKey);
         }
         records.add(new Entry(index, data, recordBodyBytes(index, data)));
-        userBytes += data.length + Utf8.encodedLength(partitionKey);
     }
 
     public int count() {
         return records.size();
     }
 
-    public boolean isEmpty() {
-        return records.isEmpty();
-    }
-
     /** The aggregate's size in bytes: what {@link #toBytes} returns. */
     public int sizeBytes() {
         return FRAME_BYTES + messageBytes;
-    }
-
-    /** Data plus partition keys of the user records inside. */
-    public long userBytes() {
-        return userBytes;
     }
 
     /** The partition key of the first user record, which KPL also gives the aggregate. */

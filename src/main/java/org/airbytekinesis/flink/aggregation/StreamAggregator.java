@@ -31,8 +31,6 @@ public final class StreamAggregator {
     private int openCount;
     /** The bytes of the open aggregates. */
     private long openBytes;
-    private long userRecords;
-    private long kinesisRecords;
 
     /**
      * @param maxBytes the largest aggregate, frame included (its partition key is counted by the
@@ -47,17 +45,11 @@ public final class StreamAggregator {
         this.openedAt = new long[shards.size()];
     }
 
-    public ShardMap shards() {
-        return shards;
-    }
-
     /** Adds a user record at time {@code nowMillis}; emits the aggregate it closes, if any. */
     public void add(KinesisEnvelope record, long nowMillis, Emitter out) throws IOException, InterruptedException {
-        userRecords++;
         int shard = shards.shardOf(record.partitionKey);
         if (KplAggregate.sizeOfOne(record.partitionKey, record.payload) > maxBytes) {
             close(shard, out);
-            kinesisRecords++;
             out.emit(record);
             return;
         }
@@ -110,20 +102,6 @@ public final class StreamAggregator {
         return oldest == Long.MAX_VALUE ? -1 : oldest + maxAgeMillis;
     }
 
-    public boolean hasOpen() {
-        return openCount > 0;
-    }
-
-    /** User records taken so far. */
-    public long userRecords() {
-        return userRecords;
-    }
-
-    /** Kinesis records emitted so far: aggregates, and records that went on their own. */
-    public long kinesisRecords() {
-        return kinesisRecords;
-    }
-
     private void close(int shard, Emitter out) throws IOException, InterruptedException {
         KplAggregate aggregate = open[shard];
         if (aggregate == null) {
@@ -132,7 +110,6 @@ public final class StreamAggregator {
         open[shard] = null;
         openCount--;
         openBytes -= aggregate.sizeBytes();
-        kinesisRecords++;
         byte[] data = aggregate.count() == 1 ? aggregate.onlyData() : aggregate.toBytes();
         out.emit(new KinesisEnvelope(stream, aggregate.firstPartitionKey(), data));
     }

@@ -113,6 +113,11 @@ class KplAggregateTest {
             assertEquals(predicted, aggregate.sizeBytes(), "after record " + i);
         }
         assertEquals(aggregate.sizeBytes(), aggregate.toBytes().length);
+        for (int size : new int[] {0, 1, 127, 128, 16_383, 16_384, 1_000_000}) {
+            KplAggregate one = new KplAggregate();
+            one.add("ключ", new byte[size]);
+            assertEquals(one.toBytes().length, KplAggregate.sizeOfOne("ключ", new byte[size]), "one record of " + size + " bytes");
+        }
     }
 
     @Test
