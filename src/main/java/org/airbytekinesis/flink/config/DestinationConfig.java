@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.airbytekinesis.flink.SetupException;
 
 /**
@@ -137,16 +138,8 @@ public final class DestinationConfig implements Serializable {
         String region = optionalString(root, REGION).orElse(null);
         int shardCount = optionalInt(root, SHARD_COUNT, 1, Integer.MAX_VALUE).orElse(DEFAULT_SHARD_COUNT);
         CredentialsConfig credentials = CredentialsConfig.fromJson(root);
-        StreamCreationConfig.Mode streamMode = optionalString(root, STREAM_MODE)
-                .map(value -> {
-                    StreamCreationConfig.Mode mode = StreamCreationConfig.Mode.fromConfigValue(value);
-                    if (mode == null) {
-                        throw new SetupException(
-                                "config: " + STREAM_MODE + " must be \"provisioned\" or \"on_demand\", got \"" + value + "\"");
-                    }
-                    return mode;
-                })
-                .orElse(StreamCreationConfig.Mode.PROVISIONED);
+        StreamCreationConfig.Mode streamMode = optionalChoice(root, STREAM_MODE, StreamCreationConfig.Mode::fromConfigValue,
+                "\"provisioned\" or \"on_demand\"", StreamCreationConfig.Mode.PROVISIONED);
         if (streamMode == StreamCreationConfig.Mode.ON_DEMAND && root.hasNonNull(SHARD_COUNT)) {
             throw new SetupException("config: " + SHARD_COUNT + " does not apply with " + STREAM_MODE
                     + " on_demand (Kinesis manages the capacity); leave it out");
@@ -157,16 +150,8 @@ public final class DestinationConfig implements Serializable {
         }
         StreamCreationConfig streamCreation = new StreamCreationConfig(streamMode, shardCount, kmsKeyId);
         int bufferSize = optionalInt(root, BUFFER_SIZE, 1, MAX_BUFFER_SIZE).orElse(DEFAULT_BUFFER_SIZE);
-        DataFormat dataFormat = optionalString(root, DATA_FORMAT)
-                .map(value -> {
-                    DataFormat format = DataFormat.fromConfigValue(value);
-                    if (format == null) {
-                        throw new SetupException(
-                                "config: " + DATA_FORMAT + " must be \"string\" or \"object\", got \"" + value + "\"");
-                    }
-                    return format;
-                })
-                .orElse(DataFormat.STRING);
+        DataFormat dataFormat = optionalChoice(root, DATA_FORMAT, DataFormat::fromConfigValue,
+                "\"string\" or \"object\"", DataFormat.STRING);
 
         int maxRecordSizeBytes = optionalInt(root, MAX_RECORD_SIZE_BYTES, 1024, MAX_MAX_RECORD_SIZE_BYTES)
                 .orElse(DEFAULT_MAX_RECORD_SIZE_BYTES);
@@ -175,26 +160,10 @@ public final class DestinationConfig implements Serializable {
             throw new SetupException("config: " + DEAD_LETTER_STREAM + " must be a Kinesis stream name"
                     + " (1 to 128 of a-z, A-Z, 0-9, _ . -), got \"" + deadLetterStream + "\"");
         }
-        BadInputPolicy badInputPolicy = optionalString(root, ON_BAD_INPUT)
-                .map(value -> {
-                    BadInputPolicy policy = BadInputPolicy.fromConfigValue(value);
-                    if (policy == null) {
-                        throw new SetupException(
-                                "config: " + ON_BAD_INPUT + " must be \"dead-letter\" or \"fail\", got \"" + value + "\"");
-                    }
-                    return policy;
-                })
-                .orElse(BadInputPolicy.DEAD_LETTER);
-        IdMode idMode = optionalString(root, AB_ID_MODE)
-                .map(value -> {
-                    IdMode mode = IdMode.fromConfigValue(value);
-                    if (mode == null) {
-                        throw new SetupException(
-                                "config: " + AB_ID_MODE + " must be \"position\" or \"random\", got \"" + value + "\"");
-                    }
-                    return mode;
-                })
-                .orElse(IdMode.POSITION);
+        BadInputPolicy badInputPolicy = optionalChoice(root, ON_BAD_INPUT, BadInputPolicy::fromConfigValue,
+                "\"dead-letter\" or \"fail\"", BadInputPolicy.DEAD_LETTER);
+        IdMode idMode = optionalChoice(root, AB_ID_MODE, IdMode::fromConfigValue,
+                "\"position\" or \"random\"", IdMode.POSITION);
         PartitionKeyChoice partitionKey = optionalString(root, PARTITION_KEY)
                 .map(value -> {
                     try {
@@ -204,28 +173,14 @@ public final class DestinationConfig implements Serializable {
                     }
                 })
                 .orElse(PartitionKeyChoice.BY_AB_ID);
-        Ordering ordering = optionalString(root, ORDERING)
-                .map(value -> {
-                    Ordering choice = Ordering.fromConfigValue(value);
-                    if (choice == null) {
-                        throw new SetupException("config: " + ORDERING + " must be \"none\" or \"per_key\", got \"" + value + "\"");
-                    }
-                    return choice;
-                })
-                .orElse(Ordering.NONE);
+        Ordering ordering = optionalChoice(root, ORDERING, Ordering::fromConfigValue,
+                "\"none\" or \"per_key\"", Ordering.NONE);
 
         int retryDeadlineSeconds = optionalInt(root, RETRY_DEADLINE_SECONDS, 10, 86_400)
                 .orElse(DEFAULT_RETRY_DEADLINE_SECONDS);
         int bufferMemoryMb = optionalInt(root, BUFFER_MEMORY_MB, 16, 1_048_576).orElse(DEFAULT_BUFFER_MEMORY_MB);
-        Aggregation aggregation = optionalString(root, AGGREGATION)
-                .map(value -> {
-                    Aggregation choice = Aggregation.fromConfigValue(value);
-                    if (choice == null) {
-                        throw new SetupException("config: " + AGGREGATION + " must be \"none\" or \"kpl\", got \"" + value + "\"");
-                    }
-                    return choice;
-                })
-                .orElse(Aggregation.NONE);
+        Aggregation aggregation = optionalChoice(root, AGGREGATION, Aggregation::fromConfigValue,
+                "\"none\" or \"kpl\"", Aggregation.NONE);
         // Read even without aggregation: Airbyte's UI sends every default, and a later switch to kpl uses it.
         int aggregationMaxBytes = optionalInt(root, AGGREGATION_MAX_BYTES, 1024, MAX_AGGREGATION_MAX_BYTES)
                 .orElse(DEFAULT_AGGREGATION_MAX_BYTES);
@@ -283,6 +238,19 @@ public final class DestinationConfig implements Serializable {
             throw new SetupException("config: " + ENDPOINT + " \"" + value + "\" has no host");
         }
         return uri;
+    }
+
+    /** An enumerated key: one of {@code choices} (for the message), or {@code otherwise} when not set. */
+    private static <T> T optionalChoice(JsonNode root, String key, Function<String, T> parse, String choices, T otherwise) {
+        return optionalString(root, key)
+                .map(value -> {
+                    T choice = parse.apply(value);
+                    if (choice == null) {
+                        throw new SetupException("config: " + key + " must be " + choices + ", got \"" + value + "\"");
+                    }
+                    return choice;
+                })
+                .orElse(otherwise);
     }
 
     private static Optional<String> optionalString(JsonNode root, String key) {
