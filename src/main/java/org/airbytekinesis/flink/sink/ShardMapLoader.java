@@ -46,19 +46,23 @@ public interface ShardMapLoader extends Serializable {
     /** The shards that take records now: those whose sequence range has no end. */
     static ShardMap listOpenShards(KinesisClient client, String stream) {
         List<ShardMap.Shard> open = new ArrayList<>();
-        String next = null;
-        do {
-            ListShardsRequest request = next == null
-                    ? ListShardsRequest.builder().streamName(stream).build()
-                    : ListShardsRequest.builder().nextToken(next).build();
-            ListShardsResponse response = client.listShards(request);
-            for (Shard shard : response.shards()) {
-                if (shard.sequenceNumberRange() == null || shard.sequenceNumberRange().endingSequenceNumber() == null) {
-                    open.add(new ShardMap.Shard(shard.shardId(), shard.hashKeyRange().startingHashKey()));
-                }
+        for (Shard shard : listShards(client, stream)) {
+            if (shard.sequenceNumberRange() == null || shard.sequenceNumberRange().endingSequenceNumber() == null) {
+                open.add(new ShardMap.Shard(shard.shardId(), shard.hashKeyRange().startingHashKey()));
             }
-            next = response.nextToken();
-        } while (next != null);
+        }
         return new ShardMap(open);
+    }
+
+    /** Every shard of the stream, open and closed, page after page. */
+    static List<Shard> listShards(KinesisClient client, String stream) {
+        List<Shard> shards = new ArrayList<>();
+        ListShardsResponse page = client.listShards(ListShardsRequest.builder().streamName(stream).build());
+        shards.addAll(page.shards());
+        while (page.nextToken() != null) {
+            page = client.listShards(ListShardsRequest.builder().nextToken(page.nextToken()).build());
+            shards.addAll(page.shards());
+        }
+        return shards;
     }
 }

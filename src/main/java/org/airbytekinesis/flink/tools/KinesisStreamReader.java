@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.airbytekinesis.flink.sink.ShardMapLoader;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.GetRecordsResponse;
-import software.amazon.awssdk.services.kinesis.model.ListShardsResponse;
 import software.amazon.awssdk.services.kinesis.model.Record;
 import software.amazon.awssdk.services.kinesis.model.Shard;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
@@ -74,14 +74,6 @@ public final class KinesisStreamReader {
     }
 
     private List<Shard> listShards(String stream) {
-        List<Shard> shards = new ArrayList<>();
-        ListShardsResponse page = client.listShards(b -> b.streamName(stream));
-        shards.addAll(page.shards());
-        while (page.nextToken() != null) {
-            String token = page.nextToken();
-            page = client.listShards(b -> b.nextToken(token));
-            shards.addAll(page.shards());
-        }
-        return shards;
+        return ShardMapLoader.listShards(client, stream);
     }
 }
