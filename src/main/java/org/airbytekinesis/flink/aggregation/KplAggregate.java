@@ -65,25 +65,25 @@ public final class KplAggregate {
 
     /** The size of the aggregate with this record added: magic, protobuf message and trailer. */
     public int sizeWith(String partitionKey, byte[] data) {
-        return FRAME_BYTES + messageBytes + growth(partitionKey, data);
+        Integer index = keyIndex.get(partitionKey);
+        int keyBytes = index == null ? keyFieldBytes(partitionKey) : 0;
+        int body = recordBodyBytes(index == null ? keys.size() : index, data);
+        return FRAME_BYTES + messageBytes + keyBytes + recordFieldBytes(body);
     }
 
     /** The size of an aggregate of this one record (asked for every record: nothing is allocated). */
     public static int sizeOfOne(String partitionKey, byte[] data) {
-        int body = recordBodyBytes(0, data);
-        return FRAME_BYTES + CodedOutputStream.computeStringSize(PARTITION_KEY_TABLE, partitionKey)
-                + CodedOutputStream.computeTagSize(RECORDS) + CodedOutputStream.computeUInt32SizeNoTag(body) + body;
+        return FRAME_BYTES + keyFieldBytes(partitionKey) + recordFieldBytes(recordBodyBytes(0, data));
     }
 
-    private int growth(String partitionKey, byte[] data) {
-        Integer index = keyIndex.get(partitionKey);
-        int keyBytes = 0;
-        if (index == null) {
-            index = keys.size();
-            keyBytes = CodedOutputStream.computeStringSize(PARTITION_KEY_TABLE, partitionKey);
-        }
-        int body = recordBodyBytes(index, data);
-        return keyBytes + CodedOutputStream.computeTagSize(RECORDS) + CodedOutputStream.computeUInt32SizeNoTag(body) + body;
+    /** An entry of the partition-key table. */
+    private static int keyFieldBytes(String partitionKey) {
+        return CodedOutputStream.computeStringSize(PARTITION_KEY_TABLE, partitionKey);
+    }
+
+    /** A {@code Record} message inside the aggregate: tag, length and body. */
+    private static int recordFieldBytes(int body) {
+        return CodedOutputStream.computeTagSize(RECORDS) + CodedOutputStream.computeUInt32SizeNoTag(body) + body;
     }
 
     private static int recordBodyBytes(int keyIndex, byte[] data) {
@@ -93,14 +93,16 @@ public final class KplAggregate {
 
     /** Adds a user record (kept by reference until {@link #toBytes}). */
     public void add(String partitionKey, byte[] data) {
-        messageBytes += growth(partitionKey, data);
         Integer index = keyIndex.get(partitionKey);
         if (index == null) {
             index = keys.size();
             keyIndex.put(partitionKey, index);
             keys.add(partitionKey);
+            messageBytes += keyFieldBytes(partitionKey);
         }
-        records.add(new Entry(index, data, recordBodyBytes(index, data)));
+        int body = recordBodyBytes(index, data);
+        messageBytes += recordFieldBytes(body);
+        records.add(new Entry(index, data, body));
     }
 
     public int count() {
