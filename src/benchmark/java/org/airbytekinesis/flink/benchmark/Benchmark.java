@@ -499,7 +499,9 @@ public final class Benchmark {
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
-            command.add("-XX:StartFlightRecording=settings=profile,dumponexit=true,filename="
+            // $BENCHMARK_JFR_SETTINGS: a .jfc of one's own, e.g. profile's with 1 ms method sampling.
+            String settings = System.getenv().getOrDefault("BENCHMARK_JFR_SETTINGS", "profile");
+            command.add("-XX:StartFlightRecording=settings=" + settings + ",dumponexit=true,filename="
                     + jfr.resolve(tag + ".jfr"));
         }
         command.add("-cp");
@@ -687,9 +689,11 @@ public final class Benchmark {
             PhaseResult.putNumber(p, "steady_mib_s", r.steadyRate * r.avgEnvelopeBytes / (1024 * 1024));
             PhaseResult.putNumber(p, "seconds", r.seconds);
             PhaseResult.putNumber(p, "cpu_s", r.cpuSeconds);
+            PhaseResult.putNumber(p, "steady_cpu_us", round1(r.steadyCpuMicros));
             PhaseResult.putNumber(p, "peak_rss_mb", round(r.peakRssMb));
             if (l >= 0) {
                 PhaseResult.putNumber(p, "emulator_cpu_s", r.emulatorCpuSeconds);
+                PhaseResult.putNumber(p, "emulator_steady_cpu_us", round1(r.steadyEmulatorCpuMicros));
                 PhaseResult.putNumber(p, "emulator_peak_rss_mb", round(r.emulatorPeakRssMb));
                 p.put("read_back", r.verifiedRecords);
             }
@@ -718,6 +722,10 @@ public final class Benchmark {
     /** Whole numbers; NaN and the -1 of "not measured" stay as they are. */
     private static double round(double value) {
         return Double.isNaN(value) || value < 0 ? value : Math.round(value);
+    }
+
+    private static double round1(double value) {
+        return Double.isNaN(value) ? value : Math.round(value * 10) / 10.0;
     }
 
     private static void putRatio(ObjectNode json, String key, double numerator, double denominator) {

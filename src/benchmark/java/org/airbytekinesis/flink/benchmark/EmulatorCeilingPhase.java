@@ -60,7 +60,8 @@ final class EmulatorCeilingPhase {
             AtomicLong retried = new AtomicLong();
             AtomicLong requests = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            try (Progress progress = new Progress(sent::get, spec.records)) {
+            try (Progress progress = new Progress(sent::get, spec.records)
+                    .measuringEmulatorCpu(emulator::emulatorCpuSeconds)) {
                 progress.start();
                 PhaseMain.Clock clock = new PhaseMain.Clock(emulator);
                 List<Thread> threads = new ArrayList<>();

@@ -60,7 +60,8 @@ final class EndToEndPhase {
             long doneAt;
             try (PrintStream summary = new PrintStream(Files.newOutputStream(work.resolve("summary.txt")), true,
                     StandardCharsets.UTF_8);
-                    Progress progress = new Progress(SinkProgressReporter::recordsSent, spec.records)) {
+                    Progress progress = new Progress(SinkProgressReporter::recordsSent, spec.records)
+                    .measuringEmulatorCpu(emulator::emulatorCpuSeconds)) {
                 progress.start();
                 PhaseMain.Clock clock = new PhaseMain.Clock(emulator);
                 job = new WriteCommand(summary).run(options);

@@ -40,7 +40,8 @@ final class OriginalConnectorPhase {
             long[] failed = new long[1];
             long[] requests = new long[1];
             List<JacksonEnvelopes.Envelope> buffer = new ArrayList<>(spec.bufferSize);
-            try (Progress progress = new Progress(sent::get, spec.records)) {
+            try (Progress progress = new Progress(sent::get, spec.records)
+                    .measuringEmulatorCpu(emulator::emulatorCpuSeconds)) {
                 progress.start();
                 PhaseMain.Clock clock = new PhaseMain.Clock(emulator);
                 try (BufferedReader reader = Files.newBufferedReader(spec.input, StandardCharsets.UTF_8)) {

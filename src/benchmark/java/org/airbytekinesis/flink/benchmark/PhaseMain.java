@@ -95,6 +95,8 @@ public final class PhaseMain {
             if (progress != null) {
                 result.steadyRate = progress.steadyRate();
                 result.steadySeconds = progress.steadySeconds();
+                result.steadyCpuMicros = progress.steadyCpuMicrosPerRecord();
+                result.steadyEmulatorCpuMicros = progress.steadyEmulatorCpuMicrosPerRecord();
             }
         }
     }

@@ -19,6 +19,9 @@ final class PhaseResult {
     double seconds = Double.NaN;
     double steadyRate = Double.NaN;
     double steadySeconds = Double.NaN;
+    /** This JVM's and the emulator's CPU microseconds per record in the steady window. */
+    double steadyCpuMicros = Double.NaN;
+    double steadyEmulatorCpuMicros = Double.NaN;
     double avgEnvelopeBytes;
     /** CPU seconds this JVM used during the measurement (all threads). */
     double cpuSeconds = Double.NaN;
@@ -48,6 +51,8 @@ final class PhaseResult {
         putNumber(json, "rate", rate());
         putNumber(json, "steadyRate", steadyRate);
         putNumber(json, "steadySeconds", steadySeconds);
+        putNumber(json, "steadyCpuMicros", steadyCpuMicros);
+        putNumber(json, "steadyEmulatorCpuMicros", steadyEmulatorCpuMicros);
         putNumber(json, "avgEnvelopeBytes", avgEnvelopeBytes);
         putNumber(json, "cpuSeconds", cpuSeconds);
         putNumber(json, "peakRssMb", peakRssMb);
@@ -78,6 +83,8 @@ final class PhaseResult {
         result.seconds = number(json, "seconds");
         result.steadyRate = number(json, "steadyRate");
         result.steadySeconds = number(json, "steadySeconds");
+        result.steadyCpuMicros = number(json, "steadyCpuMicros");
+        result.steadyEmulatorCpuMicros = number(json, "steadyEmulatorCpuMicros");
         result.avgEnvelopeBytes = number(json, "avgEnvelopeBytes");
         result.cpuSeconds = number(json, "cpuSeconds");
         result.peakRssMb = number(json, "peakRssMb");

@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.benchmark;
 
+import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -7,7 +8,9 @@ import java.util.function.LongSupplier;
  * when it passes 10% and 90% of the expected total. The rate between those two points is the
  * steady-state rate: it leaves out start-up (JIT, MiniCluster task deployment, first
  * connections) and the end (final flush, final checkpoint), which the total time includes. Both
- * points use the count actually read at that instant, so sampling never biases the rate.
+ * points use the count actually read at that instant, so sampling never biases the rate. At
+ * both points it also reads this JVM's CPU time (and the emulator's, when given), so the steady
+ * window's CPU cost per record is known without start-up's JIT and class loading.
  */
 final class Progress implements AutoCloseable {
     private final LongSupplier count;
@@ -22,12 +25,21 @@ final class Progress implements AutoCloseable {
     private volatile long doneNanos;
     private volatile long startedNanos;
     private volatile long firstNanos;
+    private volatile DoubleSupplier emulatorCpu;
+    private final double[] cpuAtLow = {Double.NaN, Double.NaN};
+    private final double[] cpuAtHigh = {Double.NaN, Double.NaN};
 
     Progress(LongSupplier count, long total) {
         this.count = count;
         this.total = total;
         this.sampler = new Thread(this::sample, "benchmark-progress");
         this.sampler.setDaemon(true);
+    }
+
+    /** Also reads the emulator's CPU seconds at the steady window's ends. */
+    Progress measuringEmulatorCpu(DoubleSupplier cpuSeconds) {
+        this.emulatorCpu = cpuSeconds;
+        return this;
     }
 
     Progress start() {
@@ -46,10 +58,12 @@ final class Progress implements AutoCloseable {
                 firstNanos = now;
             }
             if (lowCount < 0 && c >= low) {
+                readCpu(cpuAtLow);
                 lowCount = c;
                 lowNanos = now;
             }
             if (highCount < 0 && c >= high) {
+                readCpu(cpuAtHigh);
                 highCount = c;
                 highNanos = now;
             }
@@ -71,6 +85,29 @@ final class Progress implements AutoCloseable {
             return Double.NaN;
         }
         return (highCount - lowCount) / ((highNanos - lowNanos) / 1e9);
+    }
+
+    private void readCpu(double[] into) {
+        into[0] = ProcessStats.cpuSeconds(ProcessStats.selfPid());
+        DoubleSupplier emulator = emulatorCpu;
+        into[1] = emulator == null ? Double.NaN : emulator.getAsDouble();
+    }
+
+    /** This JVM's CPU microseconds per record between the 10% and 90% points, or NaN. */
+    double steadyCpuMicrosPerRecord() {
+        return cpuMicrosPerRecord(0);
+    }
+
+    /** The emulator's CPU microseconds per record between the 10% and 90% points, or NaN. */
+    double steadyEmulatorCpuMicrosPerRecord() {
+        return cpuMicrosPerRecord(1);
+    }
+
+    private double cpuMicrosPerRecord(int meter) {
+        if (lowCount < 0 || highCount <= lowCount) {
+            return Double.NaN;
+        }
+        return (cpuAtHigh[meter] - cpuAtLow[meter]) * 1e6 / (highCount - lowCount);
     }
 
     /** Seconds between the 10% and 90% points. */
