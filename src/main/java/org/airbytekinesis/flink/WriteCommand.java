@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
+import org.airbytekinesis.flink.metrics.RunSummary;
 import org.airbytekinesis.flink.metrics.RunSummaryReporter;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisClients;
@@ -87,10 +89,15 @@ public final class WriteCommand {
     }
 
     public JobExecutionResult run(WriteOptions options) throws Exception {
-        return run(options.plan());
+        return run(options.plan(), options.summaryJson());
     }
 
     public JobExecutionResult run(WritePlan plan) throws Exception {
+        return run(plan, null);
+    }
+
+    /** @param summaryJson where the end-of-run summary goes as JSON too, or null */
+    public JobExecutionResult run(WritePlan plan, Path summaryJson) throws Exception {
         DestinationConfig config = plan.config();
         if (!config.unknownKeys().isEmpty()) {
             LOG.warn("config: ignoring unknown keys {}", config.unknownKeys());
@@ -124,8 +131,28 @@ public final class WriteCommand {
         DataStream<InputLine> lines = inputLines(env, plan, overwrite);
         definePipeline(lines, plan, connection, deadLetterDirectory, sinkMemory(env, plan, local));
 
-        JobExecutionResult result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
-        printSummary(result, plan.routes(), local, config.deadLetterStream().orElse(deadLetterDirectory));
+        Instant started = Instant.now();
+        JobExecutionResult result;
+        try {
+            result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
+        } catch (Exception e) {
+            if (summaryJson != null) {
+                RunSummary.failed(e, plan.routes().kinesisStreams(), started, Instant.now()).writeJson(summaryJson);
+            }
+            throw e;
+        }
+        if (!result.isJobExecutionResult()) {
+            // flink run -d: the job runs on; its counts are in its accumulators and metrics.
+            console.println("airbyte-kinesis: submitted job " + result.getJobID() + " (detached)");
+            return result;
+        }
+        RunSummary summary = RunSummary.finished(result.getJobID().toString(), result.getAllAccumulatorResults(),
+                plan.routes().kinesisStreams(), result.getNetRuntime(), local ? RunSummaryReporter.retriedEntries() : null,
+                config.deadLetterStream().orElse(deadLetterDirectory), started, Instant.now());
+        printSummary(summary);
+        if (summaryJson != null) {
+            summary.writeJson(summaryJson);
+        }
         return result;
     }
 
@@ -258,45 +285,22 @@ public final class WriteCommand {
         return Path.of(DEFAULT_DEAD_LETTER_DIRECTORY).toAbsolutePath().toUri().toString();
     }
 
-    private void printSummary(JobExecutionResult result, StreamRoutes routes, boolean local, String deadLetterTarget) {
-        if (!result.isJobExecutionResult()) {
-            // flink run -d: the job runs on; its counts are in its accumulators and metrics.
-            console.println("airbyte-kinesis: submitted job " + result.getJobID() + " (detached)");
-            return;
+    private void printSummary(RunSummary summary) {
+        Map<String, Long> byStream = summary.recordsByKinesisStream();
+        console.println("airbyte-kinesis: read " + summary.linesRead() + " lines, wrote " + summary.recordsWritten()
+                + " records to " + byStream.size() + " Kinesis streams in " + summary.netRuntimeMillis() + " ms");
+        byStream.forEach((stream, records) -> console.println("  records to " + stream + ": " + records));
+        summary.deadLettersByReason().forEach((reason, n) -> console.println("  dead letters, " + reason + ": " + n));
+        summary.messagesByType().forEach((type, n) -> console.println("  " + type + " messages (" + ("STATE".equals(type)
+                ? "released on stdout once the records before them were in Kinesis"
+                : "not sent to Kinesis") + "): " + n));
+        console.println("  blank lines: " + summary.blankLines());
+        if (summary.deadLetters() > 0) {
+            console.println("  " + summary.deadLetters() + " lines went to the dead-letter output " + summary.deadLetterTarget());
         }
-        Map<String, Object> counts = result.getAllAccumulatorResults();
-        console.println("airbyte-kinesis: read " + count(counts, RecordEnveloper.LINES_ACCUMULATOR) + " lines, wrote "
-                + count(counts, RecordEnveloper.RECORDS_ACCUMULATOR) + " records to " + routes.kinesisStreams().size()
-                + " Kinesis streams in " + result.getNetRuntime() + " ms");
-        for (String stream : routes.kinesisStreams().values()) {
-            console.println("  records to " + stream + ": " + count(counts, RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + stream));
+        if (summary.retriedEntries() != null) {
+            console.println("  PutRecords entries retried: " + summary.retriedEntries());
         }
-        long deadLetters = 0;
-        for (Map.Entry<String, Object> entry : new TreeMap<>(counts).entrySet()) {
-            String name = entry.getKey();
-            if (name.startsWith(RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX)) {
-                deadLetters += (Long) entry.getValue();
-                console.println("  dead letters, " + name.substring(RecordEnveloper.DEAD_LETTER_ACCUMULATOR_PREFIX.length())
-                        + ": " + entry.getValue());
-            } else if (name.startsWith(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX)) {
-                String type = name.substring(RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX.length());
-                console.println("  " + type + " messages (" + ("STATE".equals(type)
-                        ? "released on stdout once the records before them were in Kinesis"
-                        : "not sent to Kinesis") + "): " + entry.getValue());
-            }
-        }
-        console.println("  blank lines: " + count(counts, RecordEnveloper.BLANK_ACCUMULATOR));
-        if (deadLetters > 0) {
-            console.println("  " + deadLetters + " lines went to the dead-letter output " + deadLetterTarget);
-        }
-        if (local) {
-            console.println("  PutRecords entries retried: " + RunSummaryReporter.retriedEntries());
-        }
-    }
-
-    private static long count(Map<String, Object> accumulators, String name) {
-        Object value = accumulators.get(name);
-        return value == null ? 0 : (Long) value;
     }
 
     /**

@@ -24,7 +24,7 @@ public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
             + " [--input PATH ... | --input tcp://HOST:PORT [--bounded]] [--watch [--watch-interval 10s]]"
             + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/|URI] [--dead-letter DIR]"
-            + " [--checkpoint-interval 10s]";
+            + " [--checkpoint-interval 10s] [--summary-json FILE]";
 
     private final Path config;
     private final Path catalog;
@@ -35,9 +35,10 @@ public final class WriteOptions {
     private final Duration watchInterval;
     private final boolean bounded;
     private final AfterRead afterRead;
+    private final Path summaryJson;
 
     private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, String stateOut,
-            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead) {
+            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead, Path summaryJson) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
@@ -47,6 +48,7 @@ public final class WriteOptions {
         this.watchInterval = watchInterval;
         this.bounded = bounded;
         this.afterRead = afterRead;
+        this.summaryJson = summaryJson;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -61,6 +63,7 @@ public final class WriteOptions {
         Duration watchInterval = null;
         boolean bounded = false;
         String afterRead = null;
+        Path summaryJson = null;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -94,6 +97,9 @@ public final class WriteOptions {
                 case "--after-read":
                     afterRead = value(args, ++i, arg);
                     break;
+                case "--summary-json":
+                    summaryJson = Path.of(value(args, ++i, arg)).toAbsolutePath();
+                    break;
                 default:
                     throw new SetupException("unknown argument " + arg + "; " + USAGE);
             }
@@ -109,6 +115,15 @@ public final class WriteOptions {
         List<String> resolvedInputs = new ArrayList<>();
         for (String input : inputs) {
             resolvedInputs.add(resolveInput(input));
+        }
+        if (summaryJson != null) {
+            // Checked now: a summary that cannot be written would only fail after the whole run.
+            if (Files.isDirectory(summaryJson)) {
+                throw new SetupException("--summary-json " + summaryJson + ": is a directory; give a file");
+            }
+            if (!Files.isDirectory(summaryJson.getParent())) {
+                throw new SetupException("--summary-json " + summaryJson + ": no such directory " + summaryJson.getParent());
+            }
         }
         if (watchInterval != null && !watch) {
             throw new SetupException("--watch-interval needs --watch; " + USAGE);
@@ -132,7 +147,13 @@ public final class WriteOptions {
                 stateOut == null ? null : StateOutTarget.resolve(stateOut, "--state-out"),
                 deadLetter == null ? null : resolveDirectory(deadLetter),
                 watch ? (watchInterval == null ? WritePlan.DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded,
-                afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, "--after-read", resolvedInputs));
+                afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, "--after-read", resolvedInputs),
+                summaryJson);
+    }
+
+    /** Where the end-of-run summary is written as JSON, or null. */
+    public Path summaryJson() {
+        return summaryJson;
     }
 
     /** Reads the config and the catalog and puts the run together. */

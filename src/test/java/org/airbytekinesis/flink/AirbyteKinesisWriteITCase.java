@@ -191,9 +191,95 @@ class AirbyteKinesisWriteITCase {
         assertTrue(deadLetters.get(0).contains("\"reason\":\"missing_partition_key\""), deadLetters.get(0));
     }
 
+    @Test
+    void theSummaryJsonCountsEveryLineByStreamMessageTypeAndDeadLetterReasonAsKinesisHoldsThem() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"alpha\",\"data\":{\"i\":" + i + "},\"emitted_at\":1}}");
+        }
+        lines.add("{\"type\":\"STATE\",\"state\":{\"data\":{\"n\":1}}}");
+        for (int i = 0; i < 4; i++) {
+            lines.add("{\"type\":\"RECORD\",\"record\":{\"namespace\":\"ns\",\"stream\":\"beta\",\"data\":{\"i\":" + i
+                    + "},\"emitted_at\":1}}");
+        }
+        lines.add("{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"hi\"}}");
+        lines.add("{\"type\":\"LOG\",\"log\":{\"level\":\"INFO\",\"message\":\"again\"}}");
+        lines.add("");
+        lines.add("not json at all");
+        lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"gamma\",\"data\":{},\"emitted_at\":1}}");
+        lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"gamma\",\"data\":{},\"emitted_at\":1}}");
+        lines.add("{\"type\":\"STATE\",\"state\":{\"data\":{\"n\":2}}}");
+        Path input = dir.resolve("input.jsonl");
+        Files.write(input, lines, StandardCharsets.UTF_8);
+        Path catalog = writeCatalog(List.of(new String[] {null, "alpha"}, new String[] {"ns", "beta"},
+                new String[] {null, "idle"}));
+        Path config = emulator.writeConfig(dir, Map.of("shardCount", 1));
+        Path summaryFile = dir.resolve("summary.json");
+
+        runWrite(config, catalog, List.of("--summary-json", summaryFile.toString()), input);
+
+        JsonNode summary = MAPPER.readTree(summaryFile.toFile());
+        assertEquals("FINISHED", summary.get("status").asText());
+        assertEquals(lines.size(), summary.get("lines_read").asLong(), "every line, blank and bad ones too");
+        assertEquals(11, summary.get("records_written").asLong());
+        assertEquals(1, summary.get("blank_lines").asLong());
+        assertEquals(3, summary.at("/dead_letters/total").asLong());
+        assertEquals(1, summary.at("/dead_letters/by_reason/not_json").asLong());
+        assertEquals(2, summary.at("/dead_letters/by_reason/stream_not_in_catalog").asLong());
+        assertTrue(summary.at("/dead_letters/target").asText().contains("dead-letter"), summary.toString());
+        assertEquals(2, summary.at("/messages/STATE").asLong());
+        assertEquals(2, summary.at("/messages/LOG").asLong());
+        assertTrue(summary.get("job_id").asText().matches("[0-9a-f]{32}"), summary.get("job_id").asText());
+        assertTrue(summary.at("/durations_ms/job_net_runtime").asLong() > 0);
+        assertTrue(summary.at("/durations_ms/wall").asLong() >= summary.at("/durations_ms/job_net_runtime").asLong());
+
+        Map<String, Long> expected = Map.of("alpha", 7L, "beta", 4L, "idle", 0L);
+        assertEquals(3, summary.get("streams").size(), "every catalog stream, idle ones too");
+        List<String> order = new ArrayList<>();
+        for (JsonNode stream : summary.get("streams")) {
+            String name = stream.get("name").asText();
+            order.add(name);
+            assertEquals("beta".equals(name) ? "ns" : null,
+                    stream.get("namespace").isNull() ? null : stream.get("namespace").asText());
+            assertEquals(expected.get(name), stream.get("records").asLong(), name);
+            if (!"idle".equals(name)) {
+                long inKinesis = new KinesisStreamReader(client).readByShard(stream.get("kinesis_stream").asText())
+                        .values().stream().mapToLong(List::size).sum();
+                assertEquals(expected.get(name), inKinesis, "what " + stream.get("kinesis_stream").asText() + " holds");
+            }
+        }
+        assertEquals(List.of("alpha", "beta", "idle"), order, "in catalog order");
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(), files.filter(f -> f.getFileName().toString().endsWith(".tmp")).collect(java.util.stream.Collectors.toList()),
+                    "no temporary file is left beside the summary");
+        }
+    }
+
+    @Test
+    void aRunThatFailsWritesASummaryJsonThatSaysSoAndWhy() throws Exception {
+        Path input = dir.resolve("input.jsonl");
+        Files.write(input, List.of("{\"type\":\"RECORD\",\"record\":{\"stream\":\"alpha\",\"data\":{},\"emitted_at\":1}}",
+                "not json"), StandardCharsets.UTF_8);
+        Path catalog = writeCatalog(List.<String[]>of(new String[] {null, "alpha"}));
+        Path config = emulator.writeConfig(dir, Map.of("shardCount", 1, "onBadInput", "fail"));
+        Path summaryFile = dir.resolve("summary.json");
+
+        assertThrows(Exception.class, () -> runWrite(config, catalog, List.of("--summary-json", summaryFile.toString()), input));
+
+        JsonNode summary = MAPPER.readTree(summaryFile.toFile());
+        assertEquals("FAILED", summary.get("status").asText());
+        assertTrue(summary.get("error").asText().contains("line 2"), summary.get("error").asText());
+        assertTrue(summary.path("records_written").isMissingNode(), "no counts: they died with the job");
+    }
+
     private void runWrite(Path config, Path catalog, Path... inputs) throws Exception {
+        runWrite(config, catalog, List.of(), inputs);
+    }
+
+    private void runWrite(Path config, Path catalog, List<String> extraArgs, Path... inputs) throws Exception {
         List<String> args = new ArrayList<>(List.of("--config", config.toString(), "--catalog", catalog.toString(),
                 "--dead-letter", dir.resolve("dead-letter").toString()));
+        args.addAll(extraArgs);
         for (Path input : inputs) {
             args.add("--input");
             args.add(input.toString());
