@@ -243,9 +243,14 @@ class AirbyteKinesisWriteITCase {
                     stream.get("namespace").isNull() ? null : stream.get("namespace").asText());
             assertEquals(expected.get(name), stream.get("records").asLong(), name);
             if (!"idle".equals(name)) {
-                long inKinesis = new KinesisStreamReader(client).readByShard(stream.get("kinesis_stream").asText())
-                        .values().stream().mapToLong(List::size).sum();
-                assertEquals(expected.get(name), inKinesis, "what " + stream.get("kinesis_stream").asText() + " holds");
+                List<Record> inKinesis = new ArrayList<>();
+                new KinesisStreamReader(client).readByShard(stream.get("kinesis_stream").asText()).values()
+                        .forEach(inKinesis::addAll);
+                assertEquals(expected.get(name), inKinesis.size(), "what " + stream.get("kinesis_stream").asText() + " holds");
+                assertEquals(inKinesis.stream().mapToLong(r -> r.data().asByteArrayUnsafe().length).sum(),
+                        stream.get("bytes").asLong(), "the data of its Kinesis records");
+            } else {
+                assertEquals(0, stream.get("bytes").asLong());
             }
         }
         assertEquals(List.of("alpha", "beta", "idle"), order, "in catalog order");

@@ -25,6 +25,7 @@ import org.airbytekinesis.flink.state.StateMessage;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -73,6 +74,13 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     public static final String STREAM_ACCUMULATOR_PREFIX = "records:";
     /** Prefix of the accumulators of messages that are not records, by type. */
     public static final String MESSAGE_TYPE_ACCUMULATOR_PREFIX = "messages:";
+    /** Prefix of the per-Kinesis-stream accumulators of envelope bytes (the Kinesis records' data). */
+    public static final String BYTES_ACCUMULATOR_PREFIX = "bytes:";
+
+    /** Metric label keys: reporters show {@code records{stream="..."}}, one series per value. */
+    public static final String STREAM_LABEL = "stream";
+    public static final String REASON_LABEL = "reason";
+    public static final String TYPE_LABEL = "type";
 
     /** The protocol's message types besides RECORD and STATE. */
     private static final java.util.Set<String> KNOWN_TYPES =
@@ -91,6 +99,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     private transient Counter lines;
     private transient Counter records;
     private transient Map<String, Counter> recordsByStream;
+    private transient Map<String, Counter> bytesByStream;
     private transient MessageDigest md5;
     private transient String lastSourceId;
     private transient byte[] lastSourceIdBytes;
@@ -113,9 +122,11 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         lines = counter(LINES_ACCUMULATOR);
         records = counter(RECORDS_ACCUMULATOR);
         recordsByStream = new HashMap<>();
+        bytesByStream = new HashMap<>();
         for (String kinesisStream : routes.kinesisStreams().values()) {
             // Every stream is in the summary, 0 or not; looked up per record without building names.
             recordsByStream.put(kinesisStream, counter(STREAM_ACCUMULATOR_PREFIX + kinesisStream));
+            bytesByStream.put(kinesisStream, counter(BYTES_ACCUMULATOR_PREFIX + kinesisStream));
         }
     }
 
@@ -224,6 +235,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         }
         records.add(1);
         recordsByStream.get(kinesisStream).add(1);
+        bytesByStream.get(kinesisStream).add(payload.length);
         countRecord(line, kinesisStream);
         out.collect(new KinesisEnvelope(kinesisStream, key, payload));
     }
@@ -236,20 +248,37 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         ctx.output(DEAD_LETTERS, new DeadLetter(reason, why, line.source, line.lineNumber, line.bytes));
     }
 
-    /** An accumulator (for the end-of-run summary) and a Flink metric of the same name. */
+    /**
+     * An accumulator (for the end-of-run summary) and a Flink metric of the same count. Counts
+     * per stream, reason or type are one metric name in a labelled group ({@code addGroup(key,
+     * value)}), so reporters show one series per label value rather than one name per stream.
+     */
     private Counter counter(String name) {
         Counter counter = counters.get(name);
         if (counter == null) {
-            counter = new Counter(getRuntimeContext().getLongCounter(name),
-                    getRuntimeContext().getMetricGroup().counter(metricName(name)));
+            counter = new Counter(getRuntimeContext().getLongCounter(name), metric(getRuntimeContext().getMetricGroup(), name));
             counters.put(name, counter);
         }
         return counter;
     }
 
-    /** Metric names: {@code records:_users} becomes {@code records_users}, and so on. */
-    private static String metricName(String accumulatorName) {
-        return accumulatorName.replace(":", "_").replace("-", "_");
+    /** The metric of an accumulator name: {@code records:_users} is {@code records} with {@code stream="_users"}. */
+    static org.apache.flink.metrics.Counter metric(MetricGroup group, String accumulatorName) {
+        if (accumulatorName.startsWith(STREAM_ACCUMULATOR_PREFIX)) {
+            return group.addGroup(STREAM_LABEL, accumulatorName.substring(STREAM_ACCUMULATOR_PREFIX.length())).counter("records");
+        }
+        if (accumulatorName.startsWith(BYTES_ACCUMULATOR_PREFIX)) {
+            return group.addGroup(STREAM_LABEL, accumulatorName.substring(BYTES_ACCUMULATOR_PREFIX.length())).counter("bytes");
+        }
+        if (accumulatorName.startsWith(DEAD_LETTER_ACCUMULATOR_PREFIX)) {
+            return group.addGroup(REASON_LABEL, accumulatorName.substring(DEAD_LETTER_ACCUMULATOR_PREFIX.length()))
+                    .counter("deadLetters");
+        }
+        if (accumulatorName.startsWith(MESSAGE_TYPE_ACCUMULATOR_PREFIX)) {
+            return group.addGroup(TYPE_LABEL, accumulatorName.substring(MESSAGE_TYPE_ACCUMULATOR_PREFIX.length()))
+                    .counter("messages");
+        }
+        return group.counter(BLANK_ACCUMULATOR.equals(accumulatorName) ? "blankLines" : accumulatorName);
     }
 
     /**

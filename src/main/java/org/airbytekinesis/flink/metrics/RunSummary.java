@@ -177,6 +177,7 @@ public final class RunSummary {
             stream.put("name", descriptor.name());
             stream.put("kinesis_stream", kinesisStream);
             stream.put("records", count(RecordEnveloper.STREAM_ACCUMULATOR_PREFIX + kinesisStream));
+            stream.put("bytes", count(RecordEnveloper.BYTES_ACCUMULATOR_PREFIX + kinesisStream));
         });
         ObjectNode deadLetters = json.putObject("dead_letters");
         deadLetters.put("total", deadLetters());

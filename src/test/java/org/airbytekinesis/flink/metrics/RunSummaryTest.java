@@ -47,6 +47,7 @@ class RunSummaryTest {
         accumulators.put("records", 12L);
         accumulators.put("records:_zeta", 5L);
         accumulators.put("records:public_alpha", 7L);
+        accumulators.put("bytes:_zeta", 2_900L);
         accumulators.put("blank-lines", 1L);
         accumulators.put("dead-letter:not_json", 2L);
         accumulators.put("dead-letter:stream_not_in_catalog", 1L);
@@ -67,6 +68,8 @@ class RunSummaryTest {
         assertTrue(json.at("/streams/0/namespace").isNull());
         assertEquals("_zeta", json.at("/streams/0/kinesis_stream").asText());
         assertEquals(5, json.at("/streams/0/records").asLong());
+        assertEquals(2_900, json.at("/streams/0/bytes").asLong());
+        assertEquals(0, json.at("/streams/1/bytes").asLong());
         assertEquals("public", json.at("/streams/1/namespace").asText());
         assertEquals(7, json.at("/streams/1/records").asLong());
         assertEquals(3, json.at("/dead_letters/total").asLong());
