@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -23,10 +22,9 @@ import org.airbytekinesis.flink.config.Ordering;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
-import org.airbytekinesis.flink.envelope.RecordEnveloper;
+import org.airbytekinesis.flink.metrics.ProgressPrinter;
 import org.airbytekinesis.flink.metrics.RunSummary;
 import org.airbytekinesis.flink.metrics.RunSummaryReporter;
-import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
@@ -89,15 +87,18 @@ public final class WriteCommand {
     }
 
     public JobExecutionResult run(WriteOptions options) throws Exception {
-        return run(options.plan(), options.summaryJson());
+        return run(options.plan(), options.summaryJson(), options.progressInterval());
     }
 
     public JobExecutionResult run(WritePlan plan) throws Exception {
-        return run(plan, null);
+        return run(plan, null, Duration.ZERO);
     }
 
-    /** @param summaryJson where the end-of-run summary goes as JSON too, or null */
-    public JobExecutionResult run(WritePlan plan, Path summaryJson) throws Exception {
+    /**
+     * @param summaryJson where the end-of-run summary goes as JSON too, or null
+     * @param progressInterval how often a local run prints its progress; zero: never
+     */
+    public JobExecutionResult run(WritePlan plan, Path summaryJson, Duration progressInterval) throws Exception {
         DestinationConfig config = plan.config();
         if (!config.unknownKeys().isEmpty()) {
             LOG.warn("config: ignoring unknown keys {}", config.unknownKeys());
@@ -132,7 +133,12 @@ public final class WriteCommand {
         definePipeline(lines, plan, connection, deadLetterDirectory, sinkMemory(env, plan, local));
 
         Instant started = Instant.now();
+        // The reporter's sums cover every run of this JVM: this run's are the difference.
+        long retriedBefore = RunSummaryReporter.retriedEntries();
         JobExecutionResult result;
+        ProgressPrinter progress = local && !progressInterval.isZero()
+                ? ProgressPrinter.start(console, System.console() != null, progressInterval, boundedInputBytes(plan))
+                : null;
         try {
             result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
         } catch (Exception e) {
@@ -140,6 +146,10 @@ public final class WriteCommand {
                 RunSummary.failed(e, plan.routes().kinesisStreams(), started, Instant.now()).writeJson(summaryJson);
             }
             throw e;
+        } finally {
+            if (progress != null) {
+                progress.close();
+            }
         }
         if (!result.isJobExecutionResult()) {
             // flink run -d: the job runs on; its counts are in its accumulators and metrics.
@@ -147,7 +157,8 @@ public final class WriteCommand {
             return result;
         }
         RunSummary summary = RunSummary.finished(result.getJobID().toString(), result.getAllAccumulatorResults(),
-                plan.routes().kinesisStreams(), result.getNetRuntime(), local ? RunSummaryReporter.retriedEntries() : null,
+                plan.routes().kinesisStreams(), result.getNetRuntime(),
+                local ? RunSummaryReporter.retriedEntries() - retriedBefore : null,
                 config.deadLetterStream().orElse(deadLetterDirectory), started, Instant.now());
         printSummary(summary);
         if (summaryJson != null) {
@@ -283,6 +294,33 @@ public final class WriteCommand {
             return null;
         }
         return Path.of(DEFAULT_DEAD_LETTER_DIRECTORY).toAbsolutePath().toUri().toString();
+    }
+
+    /**
+     * The bytes a bounded run of local files will read, for the progress percentage; -1 for
+     * standard input, a socket, a watched directory or a remote file system.
+     */
+    static long boundedInputBytes(WritePlan plan) {
+        if (plan.cannotReplay() || plan.watchInterval() != null) {
+            return -1;
+        }
+        long total = 0;
+        for (String input : plan.inputs()) {
+            if (!input.startsWith("file:")) {
+                return -1;
+            }
+            Path root = Path.of(URI.create(input));
+            try (Stream<Path> files = Files.walk(root)) {
+                for (Path file : (Iterable<Path>) files::iterator) {
+                    if (Files.isRegularFile(file) && (file.equals(root) || isReadByDirectoryScan(root, file))) {
+                        total += Files.size(file);
+                    }
+                }
+            } catch (IOException e) {
+                return -1; // only a percentage is lost; the source reports unreadable input itself
+            }
+        }
+        return total;
     }
 
     private void printSummary(RunSummary summary) {

@@ -24,7 +24,10 @@ public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
             + " [--input PATH ... | --input tcp://HOST:PORT [--bounded]] [--watch [--watch-interval 10s]]"
             + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/|URI] [--dead-letter DIR]"
-            + " [--checkpoint-interval 10s] [--summary-json FILE]";
+            + " [--checkpoint-interval 10s] [--summary-json FILE] [--progress-interval 10s | --quiet]";
+
+    /** How often a local run prints its progress on stderr, unless told otherwise. */
+    static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(10);
 
     private final Path config;
     private final Path catalog;
@@ -36,9 +39,11 @@ public final class WriteOptions {
     private final boolean bounded;
     private final AfterRead afterRead;
     private final Path summaryJson;
+    private final Duration progressInterval;
 
     private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, String stateOut,
-            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead, Path summaryJson) {
+            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead, Path summaryJson,
+            Duration progressInterval) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
@@ -49,6 +54,7 @@ public final class WriteOptions {
         this.bounded = bounded;
         this.afterRead = afterRead;
         this.summaryJson = summaryJson;
+        this.progressInterval = progressInterval;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -64,6 +70,8 @@ public final class WriteOptions {
         boolean bounded = false;
         String afterRead = null;
         Path summaryJson = null;
+        Duration progressInterval = null;
+        boolean quiet = false;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -97,6 +105,12 @@ public final class WriteOptions {
                 case "--after-read":
                     afterRead = value(args, ++i, arg);
                     break;
+                case "--progress-interval":
+                    progressInterval = parseDuration(value(args, ++i, arg), arg);
+                    break;
+                case "--quiet":
+                    quiet = true;
+                    break;
                 case "--summary-json":
                     summaryJson = Path.of(value(args, ++i, arg)).toAbsolutePath();
                     break;
@@ -115,6 +129,9 @@ public final class WriteOptions {
         List<String> resolvedInputs = new ArrayList<>();
         for (String input : inputs) {
             resolvedInputs.add(resolveInput(input));
+        }
+        if (quiet && progressInterval != null) {
+            throw new SetupException("--quiet turns progress off; it cannot go with --progress-interval; " + USAGE);
         }
         if (summaryJson != null) {
             // Checked now: a summary that cannot be written would only fail after the whole run.
@@ -148,7 +165,13 @@ public final class WriteOptions {
                 deadLetter == null ? null : resolveDirectory(deadLetter),
                 watch ? (watchInterval == null ? WritePlan.DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded,
                 afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, "--after-read", resolvedInputs),
-                summaryJson);
+                summaryJson,
+                quiet ? Duration.ZERO : progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval);
+    }
+
+    /** How often a local run prints its progress; zero: never. */
+    public Duration progressInterval() {
+        return progressInterval;
     }
 
     /** Where the end-of-run summary is written as JSON, or null. */

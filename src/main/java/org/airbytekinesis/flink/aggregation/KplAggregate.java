@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.aggregation;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -151,6 +152,43 @@ public final class KplAggregate {
         byte[] digest = md5.digest();
         System.arraycopy(digest, 0, out, MAGIC.length + messageBytes, DIGEST_BYTES);
         return out;
+    }
+
+    /**
+     * The user records one Kinesis record carries: the records of an aggregate we wrote (counted
+     * from its message, without reading their data), else 1. Only for records this job wrote:
+     * an envelope is JSON and never starts with the magic.
+     */
+    public static int userRecords(byte[] kinesisRecordData) {
+        if (!startsWithMagic(kinesisRecordData) || kinesisRecordData.length <= FRAME_BYTES) {
+            return 1;
+        }
+        CodedInputStream message = CodedInputStream.newInstance(kinesisRecordData, MAGIC.length,
+                kinesisRecordData.length - FRAME_BYTES);
+        int records = 0;
+        try {
+            for (int tag = message.readTag(); tag != 0; tag = message.readTag()) {
+                if (com.google.protobuf.WireFormat.getTagFieldNumber(tag) == RECORDS) {
+                    records++;
+                }
+                message.skipField(tag);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("not an aggregate this job wrote", e);
+        }
+        return records;
+    }
+
+    private static boolean startsWithMagic(byte[] data) {
+        if (data.length < MAGIC.length) {
+            return false;
+        }
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (data[i] != MAGIC[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static MessageDigest md5() {

@@ -66,6 +66,8 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     public static final String LINES_ACCUMULATOR = "lines";
     /** Accumulator of RECORD lines enveloped, over all streams. */
     public static final String RECORDS_ACCUMULATOR = "records";
+    /** Accumulator of input bytes read: each line's bytes and one for its end. */
+    public static final String BYTES_READ_ACCUMULATOR = "bytes-read";
     /** Accumulator of blank lines. */
     public static final String BLANK_ACCUMULATOR = "blank-lines";
     /** Prefix of the per-reason dead-letter accumulators. */
@@ -97,6 +99,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
     private transient PartitionKeyReader keyReader;
     private transient Map<String, Counter> counters;
     private transient Counter lines;
+    private transient Counter bytesRead;
     private transient Counter records;
     private transient Map<String, Counter> recordsByStream;
     private transient Map<String, Counter> bytesByStream;
@@ -120,6 +123,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
         sinceLastState = new HashMap<>();
         counters = new HashMap<>();
         lines = counter(LINES_ACCUMULATOR);
+        bytesRead = counter(BYTES_READ_ACCUMULATOR);
         records = counter(RECORDS_ACCUMULATOR);
         recordsByStream = new HashMap<>();
         bytesByStream = new HashMap<>();
@@ -143,6 +147,7 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             return;
         }
         lines.add(1);
+        bytesRead.add(line.bytes.length + 1L);
         ScannedMessage message;
         try {
             message = scanner.scan(line.bytes, line.bytes.length);
@@ -278,7 +283,14 @@ public class RecordEnveloper extends ProcessFunction<InputLine, KinesisEnvelope>
             return group.addGroup(TYPE_LABEL, accumulatorName.substring(MESSAGE_TYPE_ACCUMULATOR_PREFIX.length()))
                     .counter("messages");
         }
-        return group.counter(BLANK_ACCUMULATOR.equals(accumulatorName) ? "blankLines" : accumulatorName);
+        switch (accumulatorName) {
+            case BLANK_ACCUMULATOR:
+                return group.counter("blankLines");
+            case BYTES_READ_ACCUMULATOR:
+                return group.counter("bytesRead");
+            default:
+                return group.counter(accumulatorName);
+        }
     }
 
     /**

@@ -79,10 +79,6 @@ public final class RunSummary {
                 new LinkedHashMap<>(streams), null, null);
     }
 
-    public String status() {
-        return status;
-    }
-
     public long netRuntimeMillis() {
         return netRuntimeMillis;
     }
@@ -164,6 +160,7 @@ public final class RunSummary {
             return json;
         }
         json.put("lines_read", linesRead());
+        json.put("bytes_read", count(RecordEnveloper.BYTES_READ_ACCUMULATOR));
         json.put("records_written", recordsWritten());
         json.put("blank_lines", blankLines());
         ArrayNode perStream = json.putArray("streams");

@@ -2,9 +2,11 @@ package org.airbytekinesis.flink.metrics;
 
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.metrics.MetricConfig;
 import org.apache.flink.metrics.MetricGroup;
@@ -12,31 +14,71 @@ import org.apache.flink.metrics.reporter.MetricReporter;
 import org.apache.flink.metrics.reporter.MetricReporterFactory;
 
 /**
- * Collects, for the end-of-run summary of a local run, the Kinesis sinks' counts of failed
- * entries (each of which the connector retries). The connector reports them only as Flink
- * metrics; this reporter lives in the local MiniCluster's JVM, so the command can read the sums
- * when the job is done, including counters of tasks that already finished.
+ * Lives in a local run's MiniCluster JVM and keeps the counts the progress lines and the
+ * end-of-run summary need, summed over all subtasks: the Kinesis sinks' failed (retried)
+ * entries, which the connector reports only as metrics, and the job's own counts of lines,
+ * bytes read, records acknowledged, dead letters and STATEs. Counters of finished tasks stay
+ * counted. Sums are over every run of this JVM: a caller takes differences (see {@link #snapshot}).
  */
 public final class RunSummaryReporter implements MetricReporter {
-    /**
-     * The sink writers' counters of entries that failed and were retried: the connector counts
-     * into the older name; Flink may register one counter under both (kept once, by identity).
-     */
-    static final java.util.Set<String> SEND_ERRORS = java.util.Set.of("numRecordsSendErrors", "numRecordsOutErrors");
-
-    private static final Map<Counter, Boolean> LIVE = new ConcurrentHashMap<>();
-    private static final AtomicLong FINISHED = new AtomicLong();
-
     /** The name and factory class for {@code metrics.reporter.<name>.factory.class}. */
     public static final String NAME = "run-summary";
 
+    /** What is summed, and the metric names that feed each. */
+    public enum Count {
+        /**
+         * Entries the sinks had to retry: the connector counts into the older name; Flink may
+         * register one counter under both (kept once, by identity).
+         */
+        RETRIED_ENTRIES("numRecordsSendErrors", "numRecordsOutErrors"),
+        LINES("lines"),
+        BYTES_READ("bytesRead"),
+        RECORDS_ACKNOWLEDGED("recordsAcknowledged"),
+        DEAD_LETTERS("deadLetters"),
+        STATES_RELEASED("statesReleased");
+
+        private final Set<String> names;
+        private final Map<Counter, Boolean> live = new ConcurrentHashMap<>();
+        private final AtomicLong finished = new AtomicLong();
+
+        Count(String... names) {
+            this.names = Set.of(names);
+        }
+
+        /** The sum over every counter seen so far, finished tasks' included. */
+        public long sum() {
+            long sum = finished.get();
+            for (Counter counter : live.keySet()) {
+                sum += counter.getCount();
+            }
+            return sum;
+        }
+    }
+
+    /** Gauges of STATEs held by the releaser, live ones only. */
+    private static final Map<Gauge<?>, Boolean> STATES_HELD = new ConcurrentHashMap<>();
+
     /** Entries the Kinesis sinks had to retry, over all sinks and subtasks of this JVM's runs. */
     public static long retriedEntries() {
-        long live = 0;
-        for (Counter counter : LIVE.keySet()) {
-            live += counter.getCount();
+        return Count.RETRIED_ENTRIES.sum();
+    }
+
+    /** STATEs the running jobs of this JVM hold until the records before them are durable. */
+    public static long statesHeld() {
+        long held = 0;
+        for (Gauge<?> gauge : STATES_HELD.keySet()) {
+            Object value = gauge.getValue();
+            if (value instanceof Number) {
+                held += ((Number) value).longValue();
+            }
         }
-        return FINISHED.get() + live;
+        return held;
+    }
+
+    /** Every count and the STATEs held, now. */
+    public static ProgressSnapshot snapshot() {
+        return new ProgressSnapshot(Count.LINES.sum(), Count.BYTES_READ.sum(), Count.RECORDS_ACKNOWLEDGED.sum(),
+                Count.DEAD_LETTERS.sum(), Count.RETRIED_ENTRIES.sum(), Count.STATES_RELEASED.sum(), statesHeld());
     }
 
     @Override
@@ -47,15 +89,27 @@ public final class RunSummaryReporter implements MetricReporter {
 
     @Override
     public void notifyOfAddedMetric(Metric metric, String metricName, MetricGroup group) {
-        if (SEND_ERRORS.contains(metricName) && metric instanceof Counter) {
-            LIVE.put((Counter) metric, Boolean.TRUE);
+        if (metric instanceof Counter) {
+            for (Count count : Count.values()) {
+                if (count.names.contains(metricName)) {
+                    count.live.put((Counter) metric, Boolean.TRUE);
+                }
+            }
+        } else if (metric instanceof Gauge && "statesHeld".equals(metricName)) {
+            STATES_HELD.put((Gauge<?>) metric, Boolean.TRUE);
         }
     }
 
     @Override
     public void notifyOfRemovedMetric(Metric metric, String metricName, MetricGroup group) {
-        if (metric instanceof Counter && LIVE.remove(metric) != null) {
-            FINISHED.addAndGet(((Counter) metric).getCount());
+        if (metric instanceof Counter) {
+            for (Count count : Count.values()) {
+                if (count.live.remove(metric) != null) {
+                    count.finished.addAndGet(((Counter) metric).getCount());
+                }
+            }
+        } else if (metric instanceof Gauge) {
+            STATES_HELD.remove(metric);
         }
     }
 

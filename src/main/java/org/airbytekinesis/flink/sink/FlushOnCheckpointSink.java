@@ -8,6 +8,7 @@ import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.airbytekinesis.flink.aggregation.StreamAggregator;
 import org.airbytekinesis.flink.airbyte.Utf8;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
+import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
@@ -18,6 +19,8 @@ import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
 import org.apache.flink.api.connector.sink2.SupportsWriterState;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 
 /**
  * Wraps the connector's Kinesis sink of one stream:
@@ -69,18 +72,20 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
     @Override
     @Deprecated
     public SinkWriter<KinesisEnvelope> createWriter(InitContext context) throws IOException {
-        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), () -> sink.createWriter(context));
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), context.metricGroup(),
+                () -> sink.createWriter(context));
     }
 
     @Override
     public SinkWriter<KinesisEnvelope> createWriter(WriterInitContext context) throws IOException {
-        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), () -> sink.createWriter(context));
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), context.metricGroup(),
+                () -> sink.createWriter(context));
     }
 
     @Override
     public StatefulSinkWriter<KinesisEnvelope, StateT> restoreWriter(WriterInitContext context, Collection<StateT> state)
             throws IOException {
-        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(),
+        return wrap(context.getMailboxExecutor(), context.getProcessingTimeService(), context.metricGroup(),
                 () -> sink.restoreWriter(context, state));
     }
 
@@ -97,10 +102,14 @@ public final class FlushOnCheckpointSink<StateT> implements Sink<KinesisEnvelope
      * The connector's writer with an account of its own. The connector builds the writer's
      * Kinesis client in {@code factory}; the client's interceptor takes the account from there.
      */
-    private Writer<StateT> wrap(MailboxExecutor mailbox, ProcessingTimeService time, WriterFactory factory)
-            throws IOException {
+    private Writer<StateT> wrap(MailboxExecutor mailbox, ProcessingTimeService time, MetricGroup metrics,
+            WriterFactory factory) throws IOException {
         SinkWriterAccount account = new SinkWriterAccount(stream, memory, retryDeadline, perKeyOrder, aggregation != null);
         account.attach(mailbox);
+        // User records Kinesis acknowledged (under aggregation, the records inside each aggregate),
+        // labelled by stream like the enveloper's records{stream}.
+        account.countAcknowledgedInto(metrics.addGroup(RecordEnveloper.STREAM_LABEL, stream)
+                .counter("recordsAcknowledged", new ThreadSafeSimpleCounter()));
         SinkWriterAccount.CREATING.set(account);
         try {
             return new Writer<>(factory.create(), account, aggregation, time);

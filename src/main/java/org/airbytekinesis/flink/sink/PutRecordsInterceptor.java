@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.sink;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -72,6 +73,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         checkPlacement(sent, results);
         if (failedCount == null || failedCount == 0 || results.size() != sent.size()) {
             account.released(footprintOf(sent));
+            account.acknowledged(sent);
             if (order != null) {
                 sent.forEach(entry -> order.written(entry.partitionKey()));
             }
@@ -81,6 +83,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         }
         long writtenBytes = 0;
         int written = 0;
+        List<PutRecordsRequestEntry> writtenEntries = new ArrayList<>();
         Map<String, Long> failedByCode = new TreeMap<>();
         String permanent = null;
         String example = null;
@@ -88,6 +91,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             PutRecordsResultEntry result = results.get(i);
             if (result.errorCode() == null) {
                 written++;
+                writtenEntries.add(sent.get(i));
                 writtenBytes += SinkWriterAccount.footprint(sizeOf(sent.get(i)));
                 if (order != null) {
                     order.written(sent.get(i).partitionKey());
@@ -102,6 +106,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             }
         }
         account.released(writtenBytes);
+        account.acknowledged(writtenEntries);
         if (permanent != null) {
             // Thrown here, the SDK fails the request with it (and hands it to modifyException).
             throw fatal(new PermanentKinesisError("Kinesis stream " + account.stream() + " refused records for good: "

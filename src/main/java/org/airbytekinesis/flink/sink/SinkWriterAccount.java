@@ -1,12 +1,17 @@
 package org.airbytekinesis.flink.sink;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.airbytekinesis.flink.aggregation.KplAggregate;
 import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.kinesis.shaded.software.amazon.awssdk.services.kinesis.model.PutRecordsRequestEntry;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 
 /**
  * What one Kinesis sink writer holds and how its PutRecords fare, kept by the writer's wrapper
@@ -46,6 +51,8 @@ final class SinkWriterAccount {
     private long failingSince; // guarded by this; 0 while requests succeed
     private int roundsWithFailures; // guarded by this
     private volatile PermanentKinesisError fatal;
+    /** User records Kinesis acknowledged (a metric; SDK threads add to it, hence thread-safe). */
+    private volatile Counter acknowledged = new ThreadSafeSimpleCounter();
     private volatile MailboxExecutor mailbox;
     /** The writer's task waits until then ({@link System#nanoTime}); overlapping pauses merge. */
     private final AtomicLong pausedUntil = new AtomicLong();
@@ -67,6 +74,21 @@ final class SinkWriterAccount {
         this.memory = memory;
         this.retryDeadlineNanos = retryDeadline.toNanos();
         this.keyOrder = !perKeyOrder ? null : !aggregating ? new KeyOrder() : new KeyOrder(key -> shards.shardIdOf(key));
+    }
+
+    /** Counts acknowledged user records into the writer's metric. */
+    void countAcknowledgedInto(Counter counter) {
+        this.acknowledged = counter;
+    }
+
+    /** Kinesis acknowledged these Kinesis records: their user records are durable. */
+    void acknowledged(List<PutRecordsRequestEntry> written) {
+        long records = 0;
+        boolean aggregating = shards != null;
+        for (PutRecordsRequestEntry entry : written) {
+            records += aggregating ? KplAggregate.userRecords(entry.data().asByteArrayUnsafe()) : 1;
+        }
+        acknowledged.inc(records);
     }
 
     /** The shards the writer aggregates for, once it knows them. */

@@ -9,6 +9,11 @@ import org.airbytekinesis.flink.source.AfterRead;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -42,6 +47,10 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
      */
     private transient ListState<String> checkpointedRunId;
     private transient String runId;
+    private transient Counter released;
+    private transient Histogram releaseMillis;
+    /** STATEs (not end-of-file markers) in {@link #pending}. */
+    private transient int heldStates;
 
     public StateReleaser(StateOutput output) {
         this(output, AfterRead.leave());
@@ -56,6 +65,8 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
         pending = new ArrayDeque<>();
+        heldStates = 0;
+        registerMetrics();
         checkpointedPending = context.getOperatorStateStore().getListState(
                 new ListStateDescriptor<>("pending-states", TypeInformation.of(StateMessage.class)));
         checkpointedRunId = context.getOperatorStateStore().getListState(
@@ -80,9 +91,32 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
         }
     }
 
+    /**
+     * What the operator of a long sync wants to see: STATEs released, STATEs held, how long the
+     * oldest one has waited, and how long STATEs wait from arrival to release.
+     */
+    private void registerMetrics() {
+        MetricGroup group = getMetricGroup();
+        released = group.counter("statesReleased");
+        group.gauge("statesHeld", (Gauge<Integer>) () -> heldStates);
+        group.gauge("oldestHeldStateAgeMs", (Gauge<Long>) this::oldestHeldStateAgeMillis);
+        // The last 1,000 releases: percentiles of the recent past, not of the whole sync.
+        releaseMillis = group.histogram("stateReleaseMs", new DescriptiveStatisticsHistogram(1_000));
+    }
+
+    private long oldestHeldStateAgeMillis() {
+        // Read by the metric reporter's thread: a racy read of the head is fine for a gauge.
+        Pending head = pending.peekFirst();
+        return head == null || head.arrivedAtMillis < 0 ? 0 : Math.max(0, System.currentTimeMillis() - head.arrivedAtMillis);
+    }
+
     @Override
     public void processElement(StreamRecord<StateMessage> element) {
-        pending.addLast(new Pending(element.getValue()));
+        StateMessage state = element.getValue();
+        pending.addLast(new Pending(state, System.currentTimeMillis()));
+        if (!state.isInputCompleted()) {
+            heldStates++;
+        }
     }
 
     @Override
@@ -103,8 +137,14 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
     public void notifyCheckpointComplete(long checkpointId) throws Exception {
         super.notifyCheckpointComplete(checkpointId);
         List<StateMessage> covered = new ArrayList<>();
+        long now = System.currentTimeMillis();
         while (!pending.isEmpty() && pending.peekFirst().coveredBy <= checkpointId) {
-            covered.add(pending.pollFirst().message);
+            Pending state = pending.pollFirst();
+            covered.add(state.message);
+            if (!state.message.isInputCompleted()) {
+                heldStates--;
+                releaseMillis.update(now - state.arrivedAtMillis);
+            }
         }
         release(checkpointId, covered);
     }
@@ -122,6 +162,7 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
         }
         if (!states.isEmpty()) {
             output.release(checkpointId, states);
+            released.inc(states.size());
         }
         for (StateMessage message : covered) {
             if (message.isInputCompleted()) {
@@ -143,10 +184,13 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
 
     private static final class Pending {
         final StateMessage message;
+        /** When it arrived here (wall clock, for the metrics). */
+        final long arrivedAtMillis;
         long coveredBy = NOT_YET_COVERED;
 
-        Pending(StateMessage message) {
+        Pending(StateMessage message, long arrivedAtMillis) {
             this.message = message;
+            this.arrivedAtMillis = arrivedAtMillis;
         }
     }
 }

@@ -77,6 +77,19 @@ class KplAggregateTest {
     }
 
     @Test
+    void theUserRecordsOfAKinesisRecordAreCountedFromItsMessageAndAPlainEnvelopeIsOne() {
+        for (int n : new int[] {2, 17, 300}) {
+            KplAggregate aggregate = new KplAggregate();
+            for (UserData user : sample(new Random(n), n)) {
+                aggregate.add(user.key, user.data);
+            }
+            assertEquals(n, KplAggregate.userRecords(aggregate.toBytes()));
+        }
+        assertEquals(1, KplAggregate.userRecords("{\"_airbyte_ab_id\":\"x\"}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(1, KplAggregate.userRecords(new byte[0]));
+    }
+
+    @Test
     void repeatedKeysEmptyDataAndNonAsciiKeysRoundTrip() {
         List<UserData> users = List.of(
                 new UserData("k", new byte[0]),

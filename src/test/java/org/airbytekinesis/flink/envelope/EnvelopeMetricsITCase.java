@@ -120,6 +120,7 @@ class EnvelopeMetricsITCase {
         expected.put("records{stream=_idle}", 0L);
         expected.put("bytes{stream=_idle}", 0L);
         expected.put("lines{}", 9L);
+        expected.put("bytesRead{}", lines.stream().mapToLong(l -> l.getBytes(StandardCharsets.UTF_8).length + 1).sum());
         expected.put("records{}", 4L);
         expected.put("blankLines{}", 1L);
         expected.put("deadLetters{reason=not_json}", 1L);
