@@ -44,6 +44,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceSplit;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.fs.FileSystem;
@@ -87,26 +88,31 @@ public final class WriteCommand {
     }
 
     public JobExecutionResult run(WriteOptions options) throws Exception {
-        return run(options.plan(), options.summaryJson(), options.progressInterval());
+        return run(options.plan(), options.reporting());
     }
 
     public JobExecutionResult run(WritePlan plan) throws Exception {
-        return run(plan, null, Duration.ZERO);
+        return run(plan, RunReporting.NONE);
     }
 
-    /**
-     * @param summaryJson where the end-of-run summary goes as JSON too, or null
-     * @param progressInterval how often a local run prints its progress; zero: never
-     */
-    public JobExecutionResult run(WritePlan plan, Path summaryJson, Duration progressInterval) throws Exception {
+    public JobExecutionResult run(WritePlan plan, RunReporting reporting) throws Exception {
+        Path summaryJson = reporting.summaryJson();
+        Duration progressInterval = reporting.progressInterval();
         DestinationConfig config = plan.config();
         if (!config.unknownKeys().isEmpty()) {
             LOG.warn("config: ignoring unknown keys {}", config.unknownKeys());
         }
         warnAboutSkippedFiles(plan.inputs());
 
-        StreamExecutionEnvironment env = environment();
+        StreamExecutionEnvironment env = environment(reporting.webUiPort());
         boolean local = env instanceof LocalStreamEnvironment;
+        if (reporting.webUiPort() > 0) {
+            if (local) {
+                console.println("airbyte-kinesis: Flink web UI at http://localhost:" + reporting.webUiPort() + "/");
+            } else {
+                console.println("airbyte-kinesis: warning: --web-ui is for local runs; the cluster's own web UI shows this job");
+            }
+        }
         if (local) {
             SharedEventLoop.holdForLocalRun();
         }
@@ -253,11 +259,22 @@ public final class WriteCommand {
      * (file system credentials, state backend, ...) and loads the file system plugins a cluster
      * would have loaded itself; it also gets the run-summary metric reporter. A cluster uses its
      * own configuration.
+     *
+     * @param webUiPort the web UI's port, or 0 for a random REST port
      */
-    private StreamExecutionEnvironment environment() {
+    private StreamExecutionEnvironment environment(int webUiPort) {
         Configuration local = new Configuration(settings);
         local.setString("metrics.reporter." + RunSummaryReporter.NAME + ".factory.class",
                 RunSummaryReporter.Factory.class.getName());
+        // A local MiniCluster serves its REST API (and, with flink-runtime-web on the launcher's
+        // class path, the web UI) on a random port: only to this machine, unless config.yaml says
+        // otherwise. Bind options concern servers only, so a job submitted to a cluster ignores them.
+        if (!local.contains(RestOptions.BIND_ADDRESS)) {
+            local.set(RestOptions.BIND_ADDRESS, "localhost");
+        }
+        if (webUiPort > 0) {
+            local.set(RestOptions.BIND_PORT, String.valueOf(webUiPort));
+        }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(local);
         if (env instanceof LocalStreamEnvironment) {
             FileSystem.initialize(local, PluginUtils.createPluginManagerFromRootFolder(local));

@@ -24,7 +24,10 @@ public final class WriteOptions {
     static final String USAGE = "usage: airbyte-kinesis write --config CONFIG.json --catalog CATALOG.json"
             + " [--input PATH ... | --input tcp://HOST:PORT [--bounded]] [--watch [--watch-interval 10s]]"
             + " [--after-read leave|delete|move:DIR] [--state-out FILE|DIR/|URI] [--dead-letter DIR]"
-            + " [--checkpoint-interval 10s] [--summary-json FILE] [--progress-interval 10s | --quiet]";
+            + " [--checkpoint-interval 10s] [--summary-json FILE] [--progress-interval 10s | --quiet] [--web-ui [PORT]]";
+
+    /** Flink's own default REST and web UI port. */
+    static final int DEFAULT_WEB_UI_PORT = 8081;
 
     /** How often a local run prints its progress on stderr, unless told otherwise. */
     static final Duration DEFAULT_PROGRESS_INTERVAL = Duration.ofSeconds(10);
@@ -38,12 +41,10 @@ public final class WriteOptions {
     private final Duration watchInterval;
     private final boolean bounded;
     private final AfterRead afterRead;
-    private final Path summaryJson;
-    private final Duration progressInterval;
+    private final RunReporting reporting;
 
     private WriteOptions(Path config, Path catalog, List<String> inputs, Duration checkpointInterval, String stateOut,
-            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead, Path summaryJson,
-            Duration progressInterval) {
+            String deadLetterDirectory, Duration watchInterval, boolean bounded, AfterRead afterRead, RunReporting reporting) {
         this.config = config;
         this.catalog = catalog;
         this.inputs = Collections.unmodifiableList(inputs);
@@ -53,8 +54,7 @@ public final class WriteOptions {
         this.watchInterval = watchInterval;
         this.bounded = bounded;
         this.afterRead = afterRead;
-        this.summaryJson = summaryJson;
-        this.progressInterval = progressInterval;
+        this.reporting = reporting;
     }
 
     /** Parses the arguments that follow {@code write}. */
@@ -72,6 +72,7 @@ public final class WriteOptions {
         Path summaryJson = null;
         Duration progressInterval = null;
         boolean quiet = false;
+        int webUiPort = 0;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
             switch (arg) {
@@ -110,6 +111,14 @@ public final class WriteOptions {
                     break;
                 case "--quiet":
                     quiet = true;
+                    break;
+                case "--web-ui":
+                    // The port is optional: the next argument is one only when it is not an option.
+                    if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+                        webUiPort = parsePort(args.get(++i), arg);
+                    } else {
+                        webUiPort = DEFAULT_WEB_UI_PORT;
+                    }
                     break;
                 case "--summary-json":
                     summaryJson = Path.of(value(args, ++i, arg)).toAbsolutePath();
@@ -165,18 +174,26 @@ public final class WriteOptions {
                 deadLetter == null ? null : resolveDirectory(deadLetter),
                 watch ? (watchInterval == null ? WritePlan.DEFAULT_WATCH_INTERVAL : watchInterval) : null, bounded,
                 afterRead == null ? AfterRead.leave() : AfterRead.parse(afterRead, "--after-read", resolvedInputs),
-                summaryJson,
-                quiet ? Duration.ZERO : progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval);
+                new RunReporting(summaryJson,
+                        quiet ? Duration.ZERO : progressInterval == null ? DEFAULT_PROGRESS_INTERVAL : progressInterval,
+                        webUiPort));
     }
 
-    /** How often a local run prints its progress; zero: never. */
-    public Duration progressInterval() {
-        return progressInterval;
+    /** The summary JSON, progress lines and web UI asked for. */
+    public RunReporting reporting() {
+        return reporting;
     }
 
-    /** Where the end-of-run summary is written as JSON, or null. */
-    public Path summaryJson() {
-        return summaryJson;
+    private static int parsePort(String text, String option) {
+        try {
+            int port = Integer.parseInt(text.trim());
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new SetupException(option + " takes a port from 1 to 65535, got " + text);
     }
 
     /** Reads the config and the catalog and puts the run together. */
