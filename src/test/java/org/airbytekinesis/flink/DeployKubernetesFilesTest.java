@@ -111,7 +111,8 @@ class DeployKubernetesFilesTest {
 
     @Test
     void bothDeploymentsParseAndAreFlinkDeploymentsOfTheOperatorApi() {
-        assertEquals(List.of("basic.yaml", "checkpoints-ha-savepoint.yaml"), List.copyOf(documents.keySet()));
+        assertEquals(List.of("basic.yaml", "checkpoints-ha-savepoint.yaml", "prometheus-podmonitor.yaml"),
+                List.copyOf(documents.keySet()));
         for (JsonNode deployment : allFlinkDeployments()) {
             assertEquals("flink.apache.org/v1beta1", deployment.path("apiVersion").asText());
             assertFalse(deployment.path("metadata").path("name").asText().isEmpty());
@@ -119,6 +120,44 @@ class DeployKubernetesFilesTest {
                     "application mode: the jar's main() runs on the JobManager");
         }
         assertEquals(2, allFlinkDeployments().size());
+    }
+
+    @Test
+    void everyPodOfBothDeploymentsExportsPrometheusMetricsThatThePodMonitorScrapes() {
+        JsonNode monitor = documents.get("prometheus-podmonitor.yaml").get(0);
+        assertEquals("PodMonitor", monitor.path("kind").asText());
+        assertEquals("monitoring.coreos.com/v1", monitor.path("apiVersion").asText());
+        JsonNode selector = monitor.path("spec").path("selector").path("matchLabels");
+        JsonNode endpoint = monitor.path("spec").path("podMetricsEndpoints").get(0);
+        assertEquals("/metrics", endpoint.path("path").asText());
+        for (JsonNode deployment : allFlinkDeployments()) {
+            String name = deployment.path("metadata").path("name").asText();
+            JsonNode config = deployment.path("spec").path("flinkConfiguration");
+            assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+                    config.path("metrics.reporter.prom.factory.class").asText(), name);
+            String port = config.path("metrics.reporter.prom.port").asText();
+            assertEquals("false", config.path("metrics.reporter.prom.filterLabelValueCharacters").asText(), name);
+            for (String role : List.of("jobManager", "taskManager")) {
+                JsonNode pod = deployment.path("spec").path(role).path("podTemplate");
+                selector.fields().forEachRemaining(label -> assertEquals(label.getValue().asText(),
+                        pod.path("metadata").path("labels").path(label.getKey()).asText(), name + " " + role + " label"));
+                assertEquals("true", pod.path("metadata").path("annotations").path("prometheus.io/scrape").asText());
+                assertEquals(port, pod.path("metadata").path("annotations").path("prometheus.io/port").asText());
+                JsonNode container = null;
+                for (JsonNode c : pod.path("spec").path("containers")) {
+                    if (MAIN_CONTAINER.equals(c.path("name").asText())) {
+                        container = c;
+                    }
+                }
+                assertTrue(container != null, name + " " + role);
+                boolean exposed = false;
+                for (JsonNode p : container.path("ports")) {
+                    exposed |= p.path("name").asText().equals(endpoint.path("port").asText())
+                            && p.path("containerPort").asText().equals(port);
+                }
+                assertTrue(exposed, name + " " + role + " exposes the reporter's port under the PodMonitor's name");
+            }
+        }
     }
 
     @Test
