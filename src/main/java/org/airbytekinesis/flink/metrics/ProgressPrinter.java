@@ -64,11 +64,11 @@ public final class ProgressPrinter implements AutoCloseable {
         }
     }
 
-    /** @param last the final line, whose rate is the whole run's */
-    private synchronized void print(boolean last) {
+    /** @param finalLine the line at the end, whose rate is the whole run's */
+    private synchronized void print(boolean finalLine) {
         long now = System.nanoTime();
         ProgressSnapshot current = RunSummaryReporter.snapshot().since(start);
-        String line = last
+        String line = finalLine
                 ? ProgressLine.format(current, start.since(start), (now - startNanos) / 1_000_000, inputBytes)
                 : ProgressLine.format(current, this.last, (now - lastNanos) / 1_000_000, inputBytes);
         this.last = current;
@@ -77,7 +77,7 @@ public final class ProgressPrinter implements AutoCloseable {
         if (inPlace) {
             String text = PREFIX + line;
             // Spaces wipe what a longer previous line left; the last one ends the line.
-            console.print("\r" + text + " ".repeat(Math.max(0, lastLength - text.length())) + (last ? "\n" : ""));
+            console.print("\r" + text + " ".repeat(Math.max(0, lastLength - text.length())) + (finalLine ? "\n" : ""));
             lastLength = text.length();
         } else {
             console.println(PREFIX + line);

@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * The write limits of one stream's shards as Kinesis enforces them: each shard takes 1,000
@@ -30,6 +31,7 @@ public final class ShardLimits {
     private final double[] recordTokens;
     private final double[] byteTokens;
     private final long[] refilledAt;
+    private final LongSupplier clock;
 
     /** One open shard: id and first hash key (decimal), as ListShards gives them. */
     public static final class Shard {
@@ -47,6 +49,12 @@ public final class ShardLimits {
     }
 
     public ShardLimits(List<Shard> shards, long recordsPerSecond, long bytesPerSecond) {
+        this(shards, recordsPerSecond, bytesPerSecond, System::nanoTime);
+    }
+
+    /** @param nanoClock the time the buckets refill by (a test's own clock, or {@link System#nanoTime}) */
+    ShardLimits(List<Shard> shards, long recordsPerSecond, long bytesPerSecond, LongSupplier nanoClock) {
+        this.clock = nanoClock;
         List<Shard> sorted = new ArrayList<>(shards);
         sorted.sort(Comparator.comparing(shard -> shard.start));
         shardIds = sorted.stream().map(shard -> shard.id).toArray(String[]::new);
@@ -56,7 +64,7 @@ public final class ShardLimits {
         recordTokens = new double[shardIds.length];
         byteTokens = new double[shardIds.length];
         refilledAt = new long[shardIds.length];
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         for (int i = 0; i < shardIds.length; i++) {
             recordTokens[i] = recordsPerSecond;
             byteTokens[i] = bytesPerSecond;
@@ -85,7 +93,7 @@ public final class ShardLimits {
 
     /** Takes one record of {@code bytes} (data plus key) from the shard's allowance, if it has room now. */
     public synchronized boolean tryTake(int shard, long bytes) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         double seconds = (now - refilledAt[shard]) / 1e9;
         refilledAt[shard] = now;
         recordTokens[shard] = Math.min(recordsPerSecond, recordTokens[shard] + seconds * recordsPerSecond);

@@ -13,16 +13,23 @@ class ShardLimitsTest {
             new ShardLimits.Shard("high", BigInteger.ONE.shiftLeft(127).toString()));
 
     @Test
-    void aShardTakesASecondsWorthOfRecordsAtOnceThenRefusesUntilTimeRefillsIt() throws Exception {
-        ShardLimits limits = new ShardLimits(TWO);
+    void aShardTakesASecondsWorthOfRecordsAtOnceThenRefusesUntilTimeRefillsIt() {
+        long[] now = {0};
+        ShardLimits limits = new ShardLimits(TWO, ShardLimits.RECORDS_PER_SECOND, ShardLimits.BYTES_PER_SECOND, () -> now[0]);
+        assertEquals(1_000, takeAll(limits, 0), "1,000 records per second");
+        assertTrue(limits.tryTake(1, 10), "the other shard has its own allowance");
+        now[0] += 50_000_000;
+        assertEquals(50, takeAll(limits, 0), "50 ms later 50 records fit again");
+        now[0] += 5_000_000_000L;
+        assertEquals(1_000, takeAll(limits, 0), "a long pause refills one second's worth, no more");
+    }
+
+    private static int takeAll(ShardLimits limits, int shard) {
         int taken = 0;
-        while (limits.tryTake(0, 10)) {
+        while (limits.tryTake(shard, 10)) {
             taken++;
         }
-        assertEquals(1_000, taken, "1,000 records per second");
-        assertTrue(limits.tryTake(1, 10), "the other shard has its own allowance");
-        Thread.sleep(50);
-        assertTrue(limits.tryTake(0, 10), "50 ms later some 50 records fit again");
+        return taken;
     }
 
     @Test
