@@ -56,12 +56,6 @@ class WebUiITCase {
         }
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
@@ -69,7 +63,7 @@ class WebUiITCase {
 
     @Test
     void theRunningJobIsListedByTheRestApiAndItsWebUiIsServedOnTheGivenPort() throws Exception {
-        int uiPort = freePort();
+        int uiPort = KinesisEmulator.freePort();
         Path catalog = Files.writeString(dir.resolve("catalog.json"),
                 "{\"streams\":[{\"stream\":{\"name\":\"alpha\"},\"destination_sync_mode\":\"append\"}]}");
         ByteArrayOutputStream console = new ByteArrayOutputStream();

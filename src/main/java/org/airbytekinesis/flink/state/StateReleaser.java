@@ -104,10 +104,14 @@ public class StateReleaser extends AbstractStreamOperator<Void> implements OneIn
         releaseMillis = group.histogram("stateReleaseMs", new DescriptiveStatisticsHistogram(1_000));
     }
 
+    /**
+     * How long the head of the queue has waited: a STATE, or the end of an input file, which
+     * waits for the same checkpoint as the STATEs around it. Read by the metric reporter's
+     * thread: a racy read of the head is fine for a gauge.
+     */
     private long oldestHeldStateAgeMillis() {
-        // Read by the metric reporter's thread: a racy read of the head is fine for a gauge.
         Pending head = pending.peekFirst();
-        return head == null || head.arrivedAtMillis < 0 ? 0 : Math.max(0, System.currentTimeMillis() - head.arrivedAtMillis);
+        return head == null ? 0 : Math.max(0, System.currentTimeMillis() - head.arrivedAtMillis);
     }
 
     @Override

@@ -98,7 +98,8 @@ public final class KinesisEmulator implements AutoCloseable {
         return dir;
     }
 
-    static int freePort() throws IOException {
+    /** A loopback port nothing listens on now. */
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
