@@ -8,6 +8,7 @@ import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRouter;
 import org.airbytekinesis.flink.routing.StreamRoutes;
+import org.airbytekinesis.flink.routing.WriterBuckets;
 import org.airbytekinesis.flink.source.AfterRead;
 import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.StateOutput;
@@ -20,7 +21,8 @@ import org.apache.flink.util.OutputTag;
 
 /**
  * The pipeline, without its wiring: input lines are turned into Kinesis envelopes, keyed by
- * Kinesis stream, and routed through one side output per stream to that stream's own sink;
+ * Kinesis stream and bucket ({@link WriterBuckets}), and routed through one side output per
+ * stream to that stream's own sink;
  * lines that cannot be delivered go to the dead-letter output; STATE messages go to the
  * releaser, which lets each out once the records and dead letters before it are durable (and
  * ends of input files, which are then deleted or moved when asked). {@code main} passes the real
@@ -62,6 +64,27 @@ public final class AirbyteKinesisJob {
             StateOutput stateOutput,
             DeadLetterOutputs.DeadLetterOutput deadLetterOutput,
             AfterRead afterRead) {
+        int parallelism = lines.getExecutionEnvironment().getParallelism();
+        defineWorkflow(lines, routes, settings, sinkForStream, stateOutput, deadLetterOutput, afterRead,
+                WriterBuckets.onePerStream(routes.kinesisStreams().values(), parallelism, maxParallelism(lines, parallelism)));
+    }
+
+    /** The router's maximum parallelism: the job's, or Flink's default for its parallelism. */
+    public static int maxParallelism(DataStream<?> lines, int parallelism) {
+        int configured = lines.getExecutionEnvironment().getMaxParallelism();
+        return configured > 0 ? configured : WriterBuckets.defaultMaxParallelism(parallelism);
+    }
+
+    /** @param buckets how many sink writers each stream gets, and the router's key of each */
+    public static void defineWorkflow(
+            DataStream<InputLine> lines,
+            StreamRoutes routes,
+            EnvelopeSettings settings,
+            Function<String, Sink<KinesisEnvelope>> sinkForStream,
+            StateOutput stateOutput,
+            DeadLetterOutputs.DeadLetterOutput deadLetterOutput,
+            AfterRead afterRead,
+            WriterBuckets buckets) {
         Map<String, OutputTag<KinesisEnvelope>> sideOutputs =
                 StreamRouter.sideOutputs(routes.kinesisStreams().values());
 
@@ -73,8 +96,10 @@ public final class AirbyteKinesisJob {
                 .uid(ENVELOPE_UID)
                 .name("Airbyte message to Kinesis envelope");
 
+        // Keyed by (stream, bucket): a stream's records spread over its buckets by partition
+        // key, each bucket on a subtask of its own, each subtask with its own sink writer.
         SingleOutputStreamOperator<KinesisEnvelope> routed = envelopes
-                .keyBy(envelope -> envelope.kinesisStream)
+                .keyBy(envelope -> buckets.keyOf(envelope.kinesisStream, envelope.partitionKey))
                 .process(new StreamRouter(sideOutputs))
                 .uid(ROUTER_UID)
                 .name("Route by stream");

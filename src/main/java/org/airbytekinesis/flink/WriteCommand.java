@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -25,6 +26,7 @@ import org.airbytekinesis.flink.envelope.EnvelopeSettings;
 import org.airbytekinesis.flink.metrics.ProgressPrinter;
 import org.airbytekinesis.flink.metrics.RunSummary;
 import org.airbytekinesis.flink.metrics.RunSummaryReporter;
+import org.airbytekinesis.flink.routing.WriterBuckets;
 import org.airbytekinesis.flink.sink.KinesisClients;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
@@ -69,6 +71,8 @@ public final class WriteCommand {
     private static final Logger LOG = LoggerFactory.getLogger(WriteCommand.class);
 
     static final String DEFAULT_DEAD_LETTER_DIRECTORY = "dead-letter";
+    /** The shards of a new on-demand stream (Kinesis's default write capacity, 4 MB/s). */
+    static final int ON_DEMAND_INITIAL_SHARDS = 4;
 
     private final PrintStream console;
     private final Configuration settings;
@@ -130,13 +134,17 @@ public final class WriteCommand {
 
         KinesisConnection connection = KinesisConnection.fromConfig(config);
         LOG.info("Writing {} catalog streams to {}", plan.routes().kinesisStreams().size(), connection);
-        OverwriteStreams overwrite = provisionStreams(plan, connection);
+        Map<String, Integer> openShards = new LinkedHashMap<>();
+        OverwriteStreams overwrite = provisionStreams(plan, connection, openShards);
 
         if (plan.readsStdin() && System.console() != null) {
             console.println("airbyte-kinesis: reading Airbyte messages from standard input (no --input given); end with Ctrl-D");
         }
         DataStream<InputLine> lines = inputLines(env, plan, overwrite);
-        definePipeline(lines, plan, connection, deadLetterDirectory, sinkMemory(env, plan, local));
+        int parallelism = env.getParallelism();
+        WriterBuckets buckets = writerBuckets(plan, openShards, parallelism,
+                AirbyteKinesisJob.maxParallelism(lines, parallelism));
+        definePipeline(lines, plan, connection, deadLetterDirectory, sinkMemory(env, plan, local), buckets);
 
         Instant started = Instant.now();
         // The reporter's sums cover every run of this JVM: this run's are the difference.
@@ -180,7 +188,9 @@ public final class WriteCommand {
      * here would delete records of the sync written before its snapshot. The returned work
      * replaces them when the job starts afresh, and only then ({@link SyncStartSource}).
      */
-    private static OverwriteStreams provisionStreams(WritePlan plan, KinesisConnection connection) {
+    /** @param openShards filled with each append stream's open shards */
+    private static OverwriteStreams provisionStreams(WritePlan plan, KinesisConnection connection,
+            Map<String, Integer> openShards) {
         List<String> kept = new ArrayList<>();
         List<String> overwritten = new ArrayList<>();
         for (Map.Entry<String, DestinationSyncMode> stream : plan.syncModes().entrySet()) {
@@ -188,8 +198,8 @@ public final class WriteCommand {
         }
         StreamCreationConfig creation = plan.config().streamCreation();
         try (KinesisClient client = KinesisClients.create(connection)) {
-            new StreamProvisioner(client, connection.where(), StreamProvisioner.DEFAULT_READY_TIMEOUT)
-                    .ensureActive(kept, creation);
+            openShards.putAll(new StreamProvisioner(client, connection.where(), StreamProvisioner.DEFAULT_READY_TIMEOUT)
+                    .ensureActive(kept, creation));
         } catch (SetupException e) {
             throw new SetupException(connection.redact(e.getMessage()));
         }
@@ -218,8 +228,30 @@ public final class WriteCommand {
     }
 
     /** The pipeline: the real Kinesis sinks, dead-letter output and STATE output around the workflow. */
+    /**
+     * Sink writers per stream: {@code writersPerStream} when set, else one per 4 open shards
+     * ({@link WriterBuckets#bucketsFor}); an overwrite stream is counted with the shards it will
+     * be created with (on-demand streams start with 4).
+     */
+    static WriterBuckets writerBuckets(WritePlan plan, Map<String, Integer> openShards, int parallelism,
+            int maxParallelism) {
+        DestinationConfig config = plan.config();
+        StreamCreationConfig creation = config.streamCreation();
+        int createdShards = creation.mode() == StreamCreationConfig.Mode.ON_DEMAND ? ON_DEMAND_INITIAL_SHARDS
+                : creation.shardCount();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String stream : plan.routes().kinesisStreams().values()) {
+            int shards = openShards.getOrDefault(stream, createdShards);
+            counts.put(stream, config.writersPerStream() > 0 ? Math.min(config.writersPerStream(), parallelism)
+                    : WriterBuckets.bucketsFor(shards, parallelism));
+        }
+        WriterBuckets buckets = WriterBuckets.of(counts, parallelism, maxParallelism);
+        LOG.info("Sink writers per Kinesis stream (parallelism {}): {}", parallelism, buckets.bucketsByStream());
+        return buckets;
+    }
+
     private static void definePipeline(DataStream<InputLine> lines, WritePlan plan, KinesisConnection connection,
-            String deadLetterDirectory, SinkMemory memory) {
+            String deadLetterDirectory, SinkMemory memory, WriterBuckets buckets) {
         DestinationConfig config = plan.config();
         KinesisSinks idKeyed = new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes(), memory,
                 Duration.ofSeconds(config.retryDeadlineSeconds()));
@@ -238,7 +270,7 @@ public final class WriteCommand {
             envelopeSettings = envelopeSettings.withBadInputPolicy(BadInputPolicy.FAIL);
         }
         AirbyteKinesisJob.defineWorkflow(lines, plan.routes(), envelopeSettings, sinks::forStream,
-                new ConsoleStateOutput(plan.stateOut()), deadLetters, plan.afterRead());
+                new ConsoleStateOutput(plan.stateOut()), deadLetters, plan.afterRead(), buckets);
     }
 
     /**

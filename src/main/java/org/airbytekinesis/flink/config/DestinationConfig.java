@@ -41,6 +41,7 @@ public final class DestinationConfig implements Serializable {
     public static final String BUFFER_MEMORY_MB = "bufferMemoryMb";
     public static final String AGGREGATION = "aggregation";
     public static final String AGGREGATION_MAX_BYTES = "aggregationMaxBytes";
+    public static final String WRITERS_PER_STREAM = "writersPerStream";
 
     public static final int DEFAULT_SHARD_COUNT = 5;
     public static final int DEFAULT_BUFFER_SIZE = 100;
@@ -57,12 +58,14 @@ public final class DestinationConfig implements Serializable {
     public static final int DEFAULT_AGGREGATION_MAX_BYTES = 51_200;
     /** 1 MiB less room for the longest partition key (256 characters of up to 4 bytes). */
     public static final int MAX_AGGREGATION_MAX_BYTES = 1024 * 1024 - 1024;
+    /** Flink's own bound on an operator's parallelism. */
+    public static final int MAX_WRITERS_PER_STREAM = 32_768;
 
     private static final Set<String> KNOWN_KEYS =
             Set.of(ENDPOINT, REGION, SHARD_COUNT, ACCESS_KEY, PRIVATE_KEY, BUFFER_SIZE, DATA_FORMAT,
                     MAX_RECORD_SIZE_BYTES, DEAD_LETTER_STREAM, ON_BAD_INPUT, AB_ID_MODE, PARTITION_KEY, ORDERING,
                     STREAM_MODE, KMS_KEY_ID, RETRY_DEADLINE_SECONDS, BUFFER_MEMORY_MB, AGGREGATION, AGGREGATION_MAX_BYTES,
-                    CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
+                    WRITERS_PER_STREAM, CredentialsConfig.PROFILE, CredentialsConfig.PROFILE_PATH, CredentialsConfig.ROLE_ARN,
                     CredentialsConfig.EXTERNAL_ID, CredentialsConfig.SESSION_NAME, CredentialsConfig.WEB_IDENTITY_TOKEN_FILE);
 
     private final URI endpoint;
@@ -81,6 +84,7 @@ public final class DestinationConfig implements Serializable {
     private final int bufferMemoryMb;
     private final Aggregation aggregation;
     private final int aggregationMaxBytes;
+    private final int writersPerStream;
     private final List<String> unknownKeys;
 
     private DestinationConfig(
@@ -100,6 +104,7 @@ public final class DestinationConfig implements Serializable {
             int bufferMemoryMb,
             Aggregation aggregation,
             int aggregationMaxBytes,
+            int writersPerStream,
             List<String> unknownKeys) {
         this.endpoint = endpoint;
         this.region = region;
@@ -117,6 +122,7 @@ public final class DestinationConfig implements Serializable {
         this.bufferMemoryMb = bufferMemoryMb;
         this.aggregation = aggregation;
         this.aggregationMaxBytes = aggregationMaxBytes;
+        this.writersPerStream = writersPerStream;
         this.unknownKeys = unknownKeys;
     }
 
@@ -184,6 +190,7 @@ public final class DestinationConfig implements Serializable {
         // Read even without aggregation: Airbyte's UI sends every default, and a later switch to kpl uses it.
         int aggregationMaxBytes = optionalInt(root, AGGREGATION_MAX_BYTES, 1024, MAX_AGGREGATION_MAX_BYTES)
                 .orElse(DEFAULT_AGGREGATION_MAX_BYTES);
+        int writersPerStream = optionalInt(root, WRITERS_PER_STREAM, 1, MAX_WRITERS_PER_STREAM).orElse(0);
 
         Set<String> unknown = new TreeSet<>();
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
@@ -209,6 +216,7 @@ public final class DestinationConfig implements Serializable {
                 bufferMemoryMb,
                 aggregation,
                 aggregationMaxBytes,
+                writersPerStream,
                 Collections.unmodifiableList(new ArrayList<>(unknown)));
     }
 
@@ -366,6 +374,11 @@ public final class DestinationConfig implements Serializable {
         return bufferMemoryMb;
     }
 
+    /** Sink writers per Kinesis stream as configured (at most the parallelism), or 0: by shard count. */
+    public int writersPerStream() {
+        return writersPerStream;
+    }
+
     public Aggregation aggregation() {
         return aggregation;
     }
@@ -396,6 +409,7 @@ public final class DestinationConfig implements Serializable {
                 + ", ordering=" + ordering.configValue()
                 + ", retryDeadlineSeconds=" + retryDeadlineSeconds
                 + ", bufferMemoryMb=" + bufferMemoryMb
+                + ", writersPerStream=" + (writersPerStream == 0 ? "by shards" : writersPerStream)
                 + ", aggregation=" + aggregation.configValue()
                 + (aggregation == Aggregation.NONE ? "" : ", aggregationMaxBytes=" + aggregationMaxBytes)
                 + "}";

@@ -9,8 +9,9 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Keyed by Kinesis stream, sends every envelope to its stream's side output, from which that
- * stream's own sink reads. The main output stays empty.
+ * Keyed by Kinesis stream and bucket ({@link WriterBuckets}), sends every envelope to its
+ * stream's side output, from which that stream's own sink reads (a writer per subtask). The main
+ * output stays empty.
  */
 public class StreamRouter extends KeyedProcessFunction<String, KinesisEnvelope, KinesisEnvelope> {
     private static final long serialVersionUID = 1L;

@@ -3,7 +3,9 @@ package org.airbytekinesis.flink.sink;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.airbytekinesis.flink.SetupException;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.slf4j.Logger;
@@ -74,22 +76,27 @@ public final class StreamProvisioner {
      * Creates what is missing (in the configured capacity mode, encrypted with the KMS key when
      * one is configured), then waits until every stream is ACTIVE and writable. Existing streams
      * are not changed.
+     *
+     * @return each stream's open shards once ACTIVE, in the order given
      */
-    public void ensureActive(Collection<String> streamNames, StreamCreationConfig creation) {
+    public Map<String, Integer> ensureActive(Collection<String> streamNames, StreamCreationConfig creation) {
         List<String> created = new ArrayList<>();
         for (String stream : streamNames) {
             if (createIfMissing(stream, creation)) {
                 created.add(stream);
             }
         }
+        Map<String, Integer> openShards = new LinkedHashMap<>();
         for (String stream : streamNames) {
-            awaitActive(stream);
+            StreamDescriptionSummary active = awaitActive(stream);
             if (creation.kmsKeyId() != null && created.contains(stream)) {
                 encrypt(stream, creation.kmsKeyId());
-                awaitActive(stream);
+                active = awaitActive(stream);
             }
             probeWritePermission(stream);
+            openShards.put(stream, active.openShardCount() == null ? 1 : active.openShardCount());
         }
+        return openShards;
     }
 
     private void encrypt(String stream, String kmsKeyId) {
@@ -186,7 +193,7 @@ public final class StreamProvisioner {
         }
     }
 
-    private void awaitActive(String stream) {
+    private StreamDescriptionSummary awaitActive(String stream) {
         long deadline = System.nanoTime() + readyTimeout.toNanos();
         StreamStatus last = null;
         while (true) {
@@ -194,7 +201,7 @@ public final class StreamProvisioner {
             last = summary == null ? null : summary.streamStatus();
             if (last == StreamStatus.ACTIVE || last == StreamStatus.UPDATING) {
                 // UPDATING streams (resharding) accept writes.
-                return;
+                return summary;
             }
             if (last == StreamStatus.DELETING) {
                 throw new SetupException("Kinesis stream " + stream + " is being deleted; try again when it is gone");

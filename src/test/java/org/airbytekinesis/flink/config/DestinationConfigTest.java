@@ -344,4 +344,13 @@ class DestinationConfigTest {
         assertEquals(Aggregation.NONE, parse("{\"aggregation\":\"none\",\"aggregationMaxBytes\":51200}").aggregation());
         assertMentions(refused("{\"aggregation\":\"KPL\"}"), "aggregation", "\"none\"", "\"kpl\"", "got \"KPL\"");
     }
+
+    @Test
+    void writersPerStreamIsLeftToTheShardRuleUnlessGivenFromOneOn() throws Exception {
+        assertEquals(0, parse("{}").writersPerStream());
+        assertTrue(parse("{}").toString().contains("writersPerStream=by shards"), parse("{}").toString());
+        assertEquals(4, parse("{\"writersPerStream\":4}").writersPerStream());
+        assertMentions(refused("{\"writersPerStream\":0}"), "writersPerStream", "1");
+        assertMentions(refused("{\"writersPerStream\":\"many\"}"), "writersPerStream");
+    }
 }
