@@ -49,7 +49,7 @@ public final class Benchmark {
             "  --limit-records N      records for h and i (default 20000 per shard; quick 3000; scaled for the large size)",
             "  --latency-ms N         latency the proxy adds per request for c, d, e; they run at 0 ms and at N",
             "                         (default 20; 0: only 0 ms)",
-            "  --phases LIST          phases to run, e.g. a,b or c,e (default a,b,c,d,e,f,g)",
+            "  --phases LIST          phases to run, e.g. a,b or c,e (default a,b,c,d,e,f,g,h,i,j,k)",
             "  --ordering-key PTR     f and g: e keyed by this field (default /created_at: 4,500 values that repeat),",
             "                         with ordering none (f) and per_key (g)",
             "  --buffer-size N        e's bufferSize (records per PutRecords; default 100, the config's default)",
@@ -75,7 +75,7 @@ public final class Benchmark {
         int streams = 4;
         int shards = 4;
         long latencyMillis = 20;
-        String phases = "a,b,c,d,e,f,g,h,i";
+        String phases = "a,b,c,d,e,f,g,h,i,j,k";
         int limitShards = 2;
         long limitRecords = -1;
         String orderingKey = "/created_at";
@@ -219,15 +219,18 @@ public final class Benchmark {
                 case "a": case "b": return records;
                 case "d": return originalRecords;
                 case "h": case "i": return limitRecords;
+                case "j": case "k": return emulatorRecords;
                 default: return emulatorRecords;
             }
         }
     }
 
     /** Every phase, in the order they run. */
-    private static final List<String> PHASES = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i");
+    private static final List<String> PHASES = List.of("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k");
     /** The phases against the shard limits, into one stream. */
     private static final String LIMIT_PHASES = "hi";
+    /** One stream at parallelism 1 and 2 against an endpoint that stores nothing. */
+    private static final String SCALE_OUT_PHASES = "jk";
 
     private final Options options;
     private final ObjectMapper mapper = new ObjectMapper();
@@ -307,8 +310,8 @@ public final class Benchmark {
             }
             if ("ab".contains(phase)) {
                 steps.add(new String[] {phase, "-1"});
-            } else if (LIMIT_PHASES.contains(phase)) {
-                steps.add(new String[] {phase, "0"}); // the limits, not latency, bound these
+            } else if (LIMIT_PHASES.contains(phase) || SCALE_OUT_PHASES.contains(phase)) {
+                steps.add(new String[] {phase, "0"}); // the limits or the client, not latency, bound these
             } else {
                 for (long latency : options.latencies()) {
                     steps.add(new String[] {phase, Long.toString(latency)});
@@ -328,7 +331,8 @@ public final class Benchmark {
             long started = System.nanoTime();
             boolean existed = Files.exists(dir.resolve(fileName(records, variant.size)));
             Path file = LIMIT_PHASES.contains(phase) ? limitInput(dir, records, variant.size)
-                    : InputGenerator.ensure(dir, mapper, records, variant.size, options.streams, options.stateEvery);
+                    : InputGenerator.ensure(dir, mapper, records, variant.size,
+                            SCALE_OUT_PHASES.contains(phase) ? 1 : options.streams, options.stateEvery);
             if (!existed) {
                 System.err.printf(Locale.ROOT, "benchmark: generated %s (%,d records, %.1f MB) in %.1f s%n",
                         root.relativize(file), records, Files.size(file) / 1e6, (System.nanoTime() - started) / 1e9);
@@ -353,6 +357,15 @@ public final class Benchmark {
     private String fileName(long records, int size) {
         return "input-v" + InputGenerator.VERSION + "-" + records + "x" + size + "B-" + options.streams + "s-state"
                 + options.stateEvery + ".jsonl";
+    }
+
+    /** The reporter's config.yaml with the parallelism of a scale-out phase. */
+    private Path scaleOutConf(Path dir, int parallelism) throws IOException {
+        Path conf = dir.resolve("flink-conf");
+        Files.createDirectories(conf);
+        Files.writeString(conf.resolve("config.yaml"), Files.readString(work.resolve("flink-conf").resolve("config.yaml"))
+                .replaceAll("(?m)^parallelism\\.default:.*\n", "") + "parallelism.default: " + parallelism + "\n");
+        return conf;
     }
 
     /**
@@ -427,7 +440,9 @@ public final class Benchmark {
                 .redirectOutput(dir.resolve("stdout.txt").toFile())
                 .redirectError(dir.resolve("stderr.txt").toFile());
         // The job's local runs read config.yaml from here: the progress reporter (see prepareReporter).
-        builder.environment().put("FLINK_CONF_DIR", work.resolve("flink-conf").toString());
+        builder.environment().put("FLINK_CONF_DIR", SCALE_OUT_PHASES.contains(phase)
+                ? scaleOutConf(dir, "j".equals(phase) ? 1 : 2).toString()
+                : work.resolve("flink-conf").toString());
         Process process = builder.start();
         process.getOutputStream().close();
         boolean finished = process.waitFor(30, TimeUnit.MINUTES);
@@ -524,6 +539,8 @@ public final class Benchmark {
             case "g": return "g e keyed by a field, ordering per_key";
             case "h": return "h e at real shard limits, no aggregation";
             case "i": return "i e at real shard limits, aggregation kpl";
+            case "j": return "j 1 stream, parallelism 1, answering endpoint";
+            case "k": return "k 1 stream, parallelism 2, answering endpoint";
             default: return phase;
         }
     }
@@ -594,6 +611,10 @@ public final class Benchmark {
                     text(summary.get("payload_units_per_1000_kpl")), text(summary.get("payload_units_ratio")),
                     text(summary.get("bandwidth_share_none")), text(summary.get("bandwidth_share_kpl")),
                     text(summary.get("records_lost_none")), text(summary.get("records_lost_kpl"))));
+            out.append(String.format(Locale.ROOT, "%s: one stream, parallelism 2 over 1 (k/j, answering endpoint):"
+                            + " scale_out_ratio %s; records per sink subtask at 2: %s (largest deviation from the mean %s)%n",
+                    variant.name, text(summary.get("scale_out_ratio")), summary.get("scale_out_records_per_sink_subtask"),
+                    text(summary.get("scale_out_max_deviation"))));
             out.append(String.format(Locale.ROOT, "%s: ordering per_key g/f = %s at 0 ms, %s at %d ms (steady rates, same keys %s)%n",
                     variant.name, text(summary.get("ordering_ratio_0ms")),
                     text(summary.get("ordering_ratio_" + options.latencyMillis + "ms")), options.latencyMillis,
@@ -645,6 +666,8 @@ public final class Benchmark {
         PhaseResult g = result(variant, "g", latency);
         PhaseResult h = result(variant, "h", 0);
         PhaseResult i = result(variant, "i", 0);
+        PhaseResult j = result(variant, "j", 0);
+        PhaseResult k = result(variant, "k", 0);
         json.put("records", variant.records);
         json.put("emulator_records", variant.emulatorRecords);
         json.put("original_records", variant.originalRecords);
@@ -666,6 +689,12 @@ public final class Benchmark {
         putRatio(json, "aggregation_gain", limitFigure(i, "userRecordsPerShardPerSecond"),
                 limitFigure(h, "userRecordsPerShardPerSecond"));
         putRatio(json, "payload_units_ratio", limitFigure(h, "payloadUnitsPer1000"), limitFigure(i, "payloadUnitsPer1000"));
+        // Issue 15: one stream written at parallelism 2 against 1, where the client is the limit.
+        putRatio(json, "scale_out_ratio", k == null ? Double.NaN : k.steadyRate, j == null ? Double.NaN : j.steadyRate);
+        if (k != null && k.extra != null) {
+            json.set("scale_out_records_per_sink_subtask", k.extra.get("recordsPerSinkSubtask"));
+            json.set("scale_out_max_deviation", k.extra.get("maxDeviationFromMean"));
+        }
         // Issue 13's names: the job's whole run against the SDK loop's at 0 ms (start-up and the end
         // included), and what the proxy's latency costs the job's steady rate.
         putRatio(json, "whole_run_ratio", e0 == null ? Double.NaN : e0.rate(), c0 == null ? Double.NaN : c0.rate());

@@ -50,6 +50,10 @@ public final class PhaseMain {
                 case "i":
                     ShardLimitPhase.run(spec, result);
                     break;
+                case "j":
+                case "k":
+                    ScaleOutPhase.run(spec, result);
+                    break;
                 default:
                     throw new IllegalArgumentException("unknown phase " + spec.phase);
             }

@@ -25,6 +25,8 @@ public final class SinkProgressReporter implements MetricReporter {
     public static final String NAME = "benchmark-progress";
 
     private static final Map<Counter, Boolean> SENT = new ConcurrentHashMap<>();
+    /** The sink subtask of each counter. */
+    private static final Map<Counter, Integer> SUBTASK = new ConcurrentHashMap<>();
 
     /** Records the sinks have sent so far (submitted in PutRecords requests). */
     static long recordsSent() {
@@ -33,6 +35,13 @@ public final class SinkProgressReporter implements MetricReporter {
             sum += counter.getCount();
         }
         return sum;
+    }
+
+    /** Records sent per sink subtask index, over all sinks. */
+    static Map<Integer, Long> recordsSentPerSubtask() {
+        Map<Integer, Long> perSubtask = new java.util.TreeMap<>();
+        SUBTASK.forEach((counter, subtask) -> perSubtask.merge(subtask, counter.getCount(), Long::sum));
+        return perSubtask;
     }
 
     /** How many sink writer counters were seen: 0 means the reporter was not loaded. */
@@ -51,6 +60,10 @@ public final class SinkProgressReporter implements MetricReporter {
         // One counter may be registered under several names; it is kept once, by identity.
         if ("numRecordsSend".equals(metricName) && metric instanceof Counter) {
             SENT.put((Counter) metric, Boolean.TRUE);
+            String subtask = group.getAllVariables().get("<subtask_index>");
+            if (subtask != null) {
+                SUBTASK.put((Counter) metric, Integer.parseInt(subtask));
+            }
         }
     }
 
