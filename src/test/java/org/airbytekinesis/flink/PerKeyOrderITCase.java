@@ -70,6 +70,15 @@ class PerKeyOrderITCase {
 
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void withPerKeyOrderingAndTwoWritersForTheStreamEveryKeysRecordsLandInInputOrder() throws Exception {
+        // writersPerStream 2: the keys are spread over two sink writers, each key in one of them.
+        Result result = run("per_key", "none", 2);
+        assertTrue(result.entriesFailed > 100, "entries were throttled: " + result.proxy);
+        assertEquals(List.of(), result.outOfOrderKeys, "keys out of input order; proxy " + result.proxy);
+    }
+
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void withoutItTheSameFaultsPutSomeKeysOutOfOrder() throws Exception {
         Result result = run("none", "none");
         assertTrue(!result.outOfOrderKeys.isEmpty(), "expected reordering without per_key; proxy " + result.proxy);
@@ -82,6 +91,11 @@ class PerKeyOrderITCase {
     }
 
     private Result run(String ordering, String aggregation) throws Exception {
+        return run(ordering, aggregation, 0);
+    }
+
+    /** @param writers {@code writersPerStream}, or 0 for the shard rule (one writer for 2 shards) */
+    private Result run(String ordering, String aggregation, int writers) throws Exception {
         Path input = dir.resolve("input.jsonl");
         List<String> lines = new ArrayList<>();
         for (int v = 0; v < RECORDS; v++) {
@@ -104,6 +118,9 @@ class PerKeyOrderITCase {
             extra.put("aggregationMaxBytes", 2_000);
             extra.put("bufferSize", 20);
             extra.put("shardCount", 2);
+            if (writers > 0) {
+                extra.put("writersPerStream", writers);
+            }
             Path config = Files.writeString(dir.resolve("config.json"), emulator.config(extra).toString());
             new WriteCommand(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run(WriteOptions.parse(List.of(
                     "--config", config.toString(), "--catalog", catalog.toString(), "--input", input.toString(),
