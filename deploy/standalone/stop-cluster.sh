@@ -4,9 +4,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-for role in taskmanager jobmanager; do
-  pid_file="$CLUSTER_DIR/$role.pid"
+for pid_file in "$CLUSTER_DIR"/taskmanager*.pid "$CLUSTER_DIR"/jobmanager.pid; do
   [[ -f "$pid_file" ]] || continue
+  role="$(basename "$pid_file" .pid)"
   pid="$(cat "$pid_file")"
   if is_ours "$pid"; then
     stop_jvm "$pid" "$role"

@@ -37,10 +37,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The job jar on a real Flink session cluster: a JobManager and a TaskManager in JVMs of their
- * own, started by {@code deploy/standalone/} from the Maven artifacts with
- * {@code flink-conf/config.yaml}, the jar submitted with Flink's CLI front end against
- * kinesalite. The cluster's classpath has no connector: the Kinesis connector (with its shaded
+ * The job jar on a real Flink session cluster: a JobManager and two TaskManagers of one slot
+ * each (so parallelism 2 spans both) in JVMs of their own, started by {@code deploy/standalone/}
+ * from the Maven artifacts with {@code flink-conf/config.yaml}, the jar submitted with Flink's CLI
+ * front end against kinesalite. The cluster's classpath has no connector: the Kinesis connector (with its shaded
  * AWS SDK), the file connector and Jackson come from the job jar through the user-code class
  * loader. Run by Failsafe after {@code package}.
  */
@@ -51,6 +51,7 @@ class StandaloneClusterJarITCase {
     private static final Path CLUSTER_DIR = ROOT.resolve("target/standalone-cluster-it");
     private static final Path MESSAGES = ROOT.resolve("examples/messages.jsonl");
     private static final Path CATALOG = ROOT.resolve("examples/catalog.json");
+    private static final List<String> TASK_MANAGERS = List.of("taskmanager", "taskmanager-2");
 
     private static KinesisEmulator emulator;
     private static Thread stopOnExit;
@@ -68,7 +69,8 @@ class StandaloneClusterJarITCase {
         Files.createDirectories(CLUSTER_DIR);
         stopOnExit = new Thread(StandaloneClusterJarITCase::stopCluster, "stop-standalone-cluster");
         Runtime.getRuntime().addShutdownHook(stopOnExit);
-        Script start = script("start-cluster.sh", List.of(), Duration.ofSeconds(90), "start-cluster");
+        Script start = script("start-cluster.sh", List.of("-D", "taskmanager.numberOfTaskSlots=1"), Duration.ofSeconds(90),
+                "start-cluster");
         assertEquals(0, start.exitCode, "start-cluster.sh failed:\n" + start.output);
     }
 
@@ -88,7 +90,7 @@ class StandaloneClusterJarITCase {
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
-    void theJobJarRunsOnTheSeparateTaskManagerAndWritesEveryDemoRecord() throws Exception {
+    void theJobJarRunsOnTheSeparateTaskManagersAndWritesEveryDemoRecord() throws Exception {
         String classpath = Files.readString(ROOT.resolve("target/launcher-classpath.txt"));
         assertTrue(classpath.contains("flink-rpc-akka-loader") && classpath.contains("flink-runtime-1.20"), classpath);
         assertFalse(classpath.contains("flink-connector-kinesis") || classpath.contains("awssdk"),
@@ -112,13 +114,13 @@ class StandaloneClusterJarITCase {
         Optional<JsonNode> job = stream(jobs.get("jobs")).filter(j -> jobId.equals(j.get("jid").asText())).findFirst();
         assertTrue(job.isPresent(), jobs.toString());
         assertEquals("FINISHED", job.get().get("state").asText(), jobs.toString());
-        assertEquals(1, ExpectedRecords.EXACT.readTree(rest("/overview")).get("taskmanagers").intValue());
-        String taskManagerLog = Files.readString(CLUSTER_DIR.resolve("log/taskmanager.log"), StandardCharsets.UTF_8);
-        assertTrue(taskManagerLog.contains("Received task Source: Airbyte messages"), "the TaskManager ran the source");
-        assertTrue(taskManagerLog.contains(jobId), "the TaskManager log names the job");
-        List<String> released = Files.readAllLines(CLUSTER_DIR.resolve("log/taskmanager.out"), StandardCharsets.UTF_8).stream()
+        assertEquals(2, ExpectedRecords.EXACT.readTree(rest("/overview")).get("taskmanagers").intValue());
+        String taskManagerLogs = taskManagerFiles("log");
+        assertTrue(taskManagerLogs.contains("Received task Source: Airbyte messages"), "a TaskManager ran the source");
+        assertTrue(taskManagerLogs.contains(jobId), "the TaskManager logs name the job");
+        List<String> released = taskManagerFiles("out").lines()
                 .filter(line -> line.startsWith("{")).collect(Collectors.toList());
-        assertEquals(2, released.size(), "the demo's two STATEs, released by the TaskManager: " + released);
+        assertEquals(2, released.size(), "the demo's two STATEs, released by a TaskManager: " + released);
         for (String line : released) {
             assertEquals("STATE", ExpectedRecords.EXACT.readTree(line).get("type").asText(), line);
         }
@@ -135,6 +137,58 @@ class StandaloneClusterJarITCase {
             }
         }
         assertFalse(Files.exists(deadLetters) && hasFiles(deadLetters), "the demo has no bad lines");
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void aOneStreamCatalogIsWrittenByBothSinkSubtasksOnBothTaskManagers() throws Exception {
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 400; i++) {
+            lines.add("{\"type\":\"RECORD\",\"record\":{\"stream\":\"solo\",\"data\":{\"i\":" + i + "},\"emitted_at\":1}}");
+        }
+        Path input = Files.write(dir.resolve("solo.jsonl"), lines, StandardCharsets.UTF_8);
+        Path catalog = Files.writeString(dir.resolve("catalog.json"),
+                "{\"streams\":[{\"stream\":{\"name\":\"solo\"},\"destination_sync_mode\":\"append\"}]}");
+        // 8 shards: by the writer rule (one per 4 shards, at most the parallelism of 2) two writers.
+        Path config = emulator.writeConfig(dir, Map.of("shardCount", 8));
+        Script submit = script("submit.sh", List.of("write", "--config", config.toString(), "--catalog", catalog.toString(),
+                "--input", input.toString(), "--dead-letter", dir.resolve("dead-letter").toString()), Duration.ofMinutes(2),
+                "submit-solo");
+        assertEquals(0, submit.exitCode, "submit.sh failed:\n" + submit.output + logs());
+        Matcher finished = Pattern.compile("Job with JobID ([0-9a-f]{32}) has finished").matcher(submit.output);
+        assertTrue(finished.find(), submit.output);
+        String jobId = finished.group(1);
+
+        // The router and the sink writers run chained in one vertex: the records each subtask read
+        // are the records its writer was given.
+        JsonNode vertex = stream(ExpectedRecords.EXACT.readTree(rest("/jobs/" + jobId)).get("vertices"))
+                .filter(v -> v.get("name").asText().startsWith("Route by stream")).findFirst()
+                .orElseThrow(() -> new AssertionError("no router vertex"));
+        JsonNode subtasks = ExpectedRecords.EXACT.readTree(rest("/jobs/" + jobId + "/vertices/" + vertex.get("id").asText()))
+                .get("subtasks");
+        assertEquals(2, subtasks.size());
+        long total = 0;
+        List<String> taskManagers = new ArrayList<>();
+        for (JsonNode subtask : subtasks) {
+            long read = subtask.get("metrics").get("read-records").asLong();
+            assertTrue(read > 100, "each sink subtask wrote a share: " + subtasks);
+            total += read;
+            taskManagers.add(subtask.get("taskmanager-id").asText());
+        }
+        assertEquals(400, total, subtasks.toString());
+        assertEquals(2, new java.util.HashSet<>(taskManagers).size(), "on both TaskManagers: " + taskManagers);
+        try (KinesisClient client = emulator.client()) {
+            assertEquals(400, new KinesisStreamReader(client).readAll("_solo").size());
+        }
+    }
+
+    /** The TaskManagers' log or out files, one after the other. */
+    private static String taskManagerFiles(String extension) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (String role : TASK_MANAGERS) {
+            text.append(Files.readString(CLUSTER_DIR.resolve("log/" + role + "." + extension), StandardCharsets.UTF_8));
+        }
+        return text.toString();
     }
 
     private static final class Script {
@@ -158,6 +212,7 @@ class StandaloneClusterJarITCase {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         builder.environment().put("AIRBYTE_KINESIS_CLUSTER_DIR", CLUSTER_DIR.toString());
         builder.environment().put("STARTUP_TIMEOUT", "60");
+        builder.environment().put("TASKMANAGERS", Integer.toString(TASK_MANAGERS.size()));
         Process process = builder.start();
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -183,7 +238,9 @@ class StandaloneClusterJarITCase {
         } catch (IOException | InterruptedException e) {
             // fall through to the pid files
         }
-        for (String role : List.of("taskmanager", "jobmanager")) {
+        List<String> roles = new ArrayList<>(TASK_MANAGERS);
+        roles.add("jobmanager");
+        for (String role : roles) {
             Path pidFile = CLUSTER_DIR.resolve(role + ".pid");
             try {
                 if (Files.exists(pidFile)) {
@@ -211,7 +268,8 @@ class StandaloneClusterJarITCase {
 
     private static String logs() {
         StringBuilder text = new StringBuilder();
-        for (String file : List.of("jobmanager.log", "taskmanager.log", "taskmanager.out")) {
+        for (String file : List.of("jobmanager.log", "taskmanager.log", "taskmanager.out", "taskmanager-2.log",
+                "taskmanager-2.out")) {
             Path path = CLUSTER_DIR.resolve("log").resolve(file);
             try {
                 List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
