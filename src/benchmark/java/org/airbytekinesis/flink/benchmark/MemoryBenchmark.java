@@ -74,13 +74,15 @@ public final class MemoryBenchmark {
         boolean quick = false;
         long records = 6_000;
         String heap = "1g";
+        String only = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick": quick = true; break;
                 case "--records": records = Long.parseLong(args[++i]); break;
                 case "--heap": heap = args[++i]; break;
+                case "--only": only = args[++i]; break;
                 default:
-                    System.err.println("usage: bin/benchmark memory [--quick] [--records N] [--heap 1g]");
+                    System.err.println("usage: bin/benchmark memory [--quick] [--records N] [--heap 1g] [--only TEXT]");
                     System.exit(2);
             }
         }
@@ -88,7 +90,7 @@ public final class MemoryBenchmark {
             records = Math.min(records, 600);
         }
         int small = quick ? 5_000 : 20_000;
-        List<Scenario> scenarios = List.of(
+        List<Scenario> all = List.of(
                 new Scenario("500 streams, 100 KB, one throttled, N", 500, records, 100_000, 0.5, 0.5, 256, 0),
                 new Scenario("500 streams, 100 KB, one throttled, 2N", 500, 2 * records, 100_000, 0.5, 0.5, 256, 0),
                 new Scenario("same, 2N, no byte budget", 500, 2 * records, 100_000, 0.5, 0.5, NO_BUDGET_MB, 0),
@@ -97,6 +99,10 @@ public final class MemoryBenchmark {
                 new Scenario("same, 2N, no byte budget", 500, 2 * records, 100_000, 0.5, 0.0, NO_BUDGET_MB, SLOW_MILLIS),
                 new Scenario("200 streams, 500 B", 200, small, 500, 0.0, 0.0, 256, 0),
                 new Scenario("500 streams, 500 B", 500, small, 500, 0.0, 0.0, 256, 0));
+        // --only TEXT: the scenarios whose name holds it, e.g. "500 B" for the two catalogs of small records.
+        String wanted = only;
+        List<Scenario> scenarios = wanted == null ? all
+                : all.stream().filter(s -> s.name.contains(wanted)).collect(java.util.stream.Collectors.toList());
 
         ObjectMapper mapper = new ObjectMapper();
         Path root = Path.of("target", "benchmark", "memory").toAbsolutePath();
