@@ -1,6 +1,5 @@
 package org.airbytekinesis.flink.benchmark;
 
-import java.io.IOException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,8 +14,7 @@ import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
-import org.airbytekinesis.flink.state.StateMessage;
-import org.airbytekinesis.flink.state.StateOutput;
+import org.airbytekinesis.flink.testing.DroppingStateOutput;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
@@ -93,19 +91,5 @@ final class CpuPathPhase {
                     Integer::sum);
         }
         return "streams per router subtask " + streamsBySubtask.values();
-    }
-
-    /** STATE messages go nowhere: what is measured is the path of the records. */
-    private static final class DroppingStateOutput implements StateOutput {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public void open(String jobId) {}
-
-        @Override
-        public void release(long checkpointId, List<StateMessage> states) {}
-
-        @Override
-        public void close() throws IOException {}
     }
 }

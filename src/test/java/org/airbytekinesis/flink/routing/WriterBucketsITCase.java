@@ -27,8 +27,7 @@ import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.airbytekinesis.flink.source.AfterRead;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
-import org.airbytekinesis.flink.state.StateMessage;
-import org.airbytekinesis.flink.state.StateOutput;
+import org.airbytekinesis.flink.testing.DroppingStateOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -98,19 +97,6 @@ class WriterBucketsITCase {
         }
     }
 
-    static final class NoStateOutput implements StateOutput {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public void open(String runId) {}
-
-        @Override
-        public void release(long checkpointId, List<StateMessage> states) {}
-
-        @Override
-        public void close() {}
-    }
-
     private static List<String> input(int big, int small) {
         List<String> lines = new ArrayList<>();
         for (int i = 0; i < big + small; i++) {
@@ -125,7 +111,7 @@ class WriterBucketsITCase {
 
     private static void define(DataStream<InputLine> lines, WriterBuckets buckets, long pauseMillis) {
         AirbyteKinesisJob.defineWorkflow(lines, ROUTES, EnvelopeSettings.defaults(),
-                stream -> new RecordingSink(stream, pauseMillis), new NoStateOutput(), DeadLetterOutputs.none(),
+                stream -> new RecordingSink(stream, pauseMillis), new DroppingStateOutput(), DeadLetterOutputs.none(),
                 AfterRead.leave(), buckets);
     }
 

@@ -29,9 +29,8 @@ import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.sink.KinesisConnection;
 import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
-import org.airbytekinesis.flink.state.StateMessage;
-import org.airbytekinesis.flink.state.StateOutput;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
+import org.airbytekinesis.flink.testing.DroppingStateOutput;
 import org.airbytekinesis.flink.testing.FailOnceAfterCheckpoint;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
@@ -176,7 +175,7 @@ class WatchedDirectoryITCase {
                         .map(tap),
                 routes, EnvelopeSettings.of(config),
                 new KinesisSinks(KinesisConnection.fromConfig(config), 100, config.maxRecordSizeBytes())::forStream,
-                new NoStateOutput(), DeadLetterOutputs.directory(dir.resolve("dead-letter").toUri().toString()));
+                new DroppingStateOutput(), DeadLetterOutputs.directory(dir.resolve("dead-letter").toUri().toString()));
         return env.executeAsync("watched directory");
     }
 
@@ -219,18 +218,5 @@ class WatchedDirectoryITCase {
                     + ",\"data\":{\"seq\":" + seq + "}}}");
         }
         return lines;
-    }
-
-    private static final class NoStateOutput implements StateOutput {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public void open(String jobId) {}
-
-        @Override
-        public void release(long checkpointId, List<StateMessage> states) {}
-
-        @Override
-        public void close() {}
     }
 }
