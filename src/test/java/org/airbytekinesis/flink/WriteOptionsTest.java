@@ -101,4 +101,56 @@ class WriteOptionsTest {
             assertEquals("--web-ui takes a port from 1 to 65535, got " + port, e.getMessage());
         }
     }
+
+    private SetupException refused(List<String> args) {
+        return assertThrows(SetupException.class, () -> WriteOptions.parse(args));
+    }
+
+    @Test
+    void everyRefusalNamesTheArgumentAndWhatIsWrong() throws Exception {
+        Path input = Files.writeString(dir.resolve("input.jsonl"), "");
+        Path notADirectory = Files.writeString(dir.resolve("plain-file"), "");
+        String usage = "; usage: airbyte-kinesis write";
+        String[][] cases = {
+                {"--colour", "unknown argument --colour" + usage},
+                {"--input", input.toString(), "--watch-interval", "5s", "--watch-interval needs --watch" + usage},
+                {"--watch", "--watch needs --input DIR" + usage},
+                {"--input", "tcp://localhost:9000", "--input", input.toString(),
+                        "--input tcp://HOST:PORT must be the only input" + usage},
+                {"--input", "tcp://localhost:9000", "--watch", "--watch is for directories, not for --input tcp://" + usage},
+                {"--input", input.toString(), "--bounded",
+                        "--bounded is for --input tcp://HOST:PORT (files are always read to their end)" + usage},
+                {"--input", dir.resolve("missing.jsonl").toString(),
+                        "--input " + dir.resolve("missing.jsonl") + ": no such file or directory"},
+                {"--dead-letter", notADirectory.toString(), "--dead-letter " + notADirectory + ": not a directory"},
+                {"--checkpoint-interval", "5ms", "--checkpoint-interval must be at least 10ms, got 5ms"},
+                {"--checkpoint-interval", "soon", "--checkpoint-interval must be a duration such as 500ms, 10s or 2min, got soon"},
+                {"--progress-interval", "--quiet", "--progress-interval needs a value" + usage},
+        };
+        for (String[] c : cases) {
+            List<String> args = with(java.util.Arrays.copyOf(c, c.length - 1));
+            String message = refused(args).getMessage();
+            assertTrue(message.startsWith(c[c.length - 1]), args + " -> " + message);
+        }
+    }
+
+    @Test
+    void configAndCatalogAreRequiredAndMustBeFiles() {
+        assertTrue(refused(List.of("--catalog", "x")).getMessage().startsWith("--config is required; usage:"));
+        assertTrue(refused(List.of("--config", base.get(1))).getMessage().startsWith("--catalog is required; usage:"));
+        Path missing = dir.resolve("nope.json");
+        assertEquals("--config " + missing + ": no such file",
+                refused(List.of("--config", missing.toString(), "--catalog", base.get(3))).getMessage());
+        assertEquals("--catalog " + dir + ": no such file",
+                refused(List.of("--config", base.get(1), "--catalog", dir.toString())).getMessage());
+    }
+
+    @Test
+    void durationsTakeMillisecondsSecondsMinutesOrPlainMilliseconds() {
+        assertEquals(Duration.ofMillis(500), WriteOptions.parseDuration("500ms", "--x"));
+        assertEquals(Duration.ofSeconds(10), WriteOptions.parseDuration("10s", "--x"));
+        assertEquals(Duration.ofMinutes(2), WriteOptions.parseDuration("2min", "--x"));
+        assertEquals(Duration.ofMinutes(3), WriteOptions.parseDuration(" 3M ", "--x"));
+        assertEquals(Duration.ofMillis(250), WriteOptions.parseDuration("250", "--x"));
+    }
 }
