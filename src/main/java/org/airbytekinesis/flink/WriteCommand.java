@@ -20,6 +20,7 @@ import org.airbytekinesis.flink.config.Aggregation;
 import org.airbytekinesis.flink.config.BadInputPolicy;
 import org.airbytekinesis.flink.config.DestinationConfig;
 import org.airbytekinesis.flink.config.Ordering;
+import org.airbytekinesis.flink.config.Secrets;
 import org.airbytekinesis.flink.config.StreamCreationConfig;
 import org.airbytekinesis.flink.deadletter.DeadLetterOutputs;
 import org.airbytekinesis.flink.envelope.EnvelopeSettings;
@@ -157,7 +158,7 @@ public final class WriteCommand {
             result = env.execute("airbyte-kinesis write (" + plan.routes().kinesisStreams().size() + " streams)");
         } catch (Exception e) {
             if (summaryJson != null) {
-                RunSummary.failed(e, plan.routes().kinesisStreams(), started, Instant.now()).writeJson(summaryJson);
+                RunSummary.failed(Secrets.redact(AirbyteKinesisMain.oneLine(e)), started, Instant.now()).writeJson(summaryJson);
             }
             throw e;
         } finally {
@@ -242,7 +243,8 @@ public final class WriteCommand {
         Map<String, Integer> counts = new LinkedHashMap<>();
         for (String stream : plan.routes().kinesisStreams().values()) {
             int shards = openShards.getOrDefault(stream, createdShards);
-            counts.put(stream, config.writersPerStream() > 0 ? Math.min(config.writersPerStream(), parallelism)
+            // WriterBuckets.of caps every count at the parallelism.
+            counts.put(stream, config.writersPerStream() > 0 ? config.writersPerStream()
                     : WriterBuckets.bucketsFor(shards, parallelism));
         }
         WriterBuckets buckets = WriterBuckets.of(counts, parallelism, maxParallelism);

@@ -72,11 +72,14 @@ public final class RunSummary {
                 new LinkedHashMap<>(streams), retriedEntries, deadLetterTarget);
     }
 
-    /** A run whose job failed: its counts died with it; the error says why. */
-    public static RunSummary failed(Throwable error, Map<StreamDescriptor, String> streams, Instant startedAt,
-            Instant endedAt) {
-        return new RunSummary(null, "FAILED", rootMessage(error), startedAt, endedAt, -1, Collections.emptyMap(),
-                new LinkedHashMap<>(streams), null, null);
+    /**
+     * A run whose job failed: its counts died with it.
+     *
+     * @param error why, as the launcher says it on stderr (one line, secrets redacted)
+     */
+    public static RunSummary failed(String error, Instant startedAt, Instant endedAt) {
+        return new RunSummary(null, "FAILED", error, startedAt, endedAt, -1, Collections.emptyMap(),
+                Collections.emptyMap(), null, null);
     }
 
     public long netRuntimeMillis() {
@@ -207,14 +210,5 @@ public final class RunSummary {
         } finally {
             Files.deleteIfExists(temp);
         }
-    }
-
-    private static String rootMessage(Throwable error) {
-        Throwable root = error;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage() == null ? root.getClass().getName() : root.getMessage();
-        return root == error ? message : message + " (" + error.getClass().getSimpleName() + ")";
     }
 }

@@ -82,16 +82,14 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             return response;
         }
         long writtenBytes = 0;
-        int written = 0;
-        List<PutRecordsRequestEntry> writtenEntries = new ArrayList<>();
+        List<PutRecordsRequestEntry> written = new ArrayList<>();
         Map<String, Long> failedByCode = new TreeMap<>();
         String permanent = null;
         String example = null;
         for (int i = 0; i < results.size(); i++) {
             PutRecordsResultEntry result = results.get(i);
             if (result.errorCode() == null) {
-                written++;
-                writtenEntries.add(sent.get(i));
+                written.add(sent.get(i));
                 writtenBytes += SinkWriterAccount.footprint(sizeOf(sent.get(i)));
                 if (order != null) {
                     order.written(sent.get(i).partitionKey());
@@ -106,7 +104,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
             }
         }
         account.released(writtenBytes);
-        account.acknowledged(writtenEntries);
+        account.acknowledged(written);
         if (permanent != null) {
             // Thrown here, the SDK fails the request with it (and hands it to modifyException).
             throw fatal(new PermanentKinesisError("Kinesis stream " + account.stream() + " refused records for good: "
@@ -114,7 +112,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
         }
         RetryReport report = RetryReport.of(account.stream());
         failedByCode.forEach(report::entriesRetried);
-        if (written > 0) {
+        if (!written.isEmpty()) {
             account.progress();
         } else {
             PermanentKinesisError pastDeadline = account.failed(example);
@@ -122,7 +120,7 @@ public final class PutRecordsInterceptor implements ExecutionInterceptor {
                 throw fatal(pastDeadline);
             }
         }
-        account.pauseWriter(account.backoffMillis(written > 0));
+        account.pauseWriter(account.backoffMillis(!written.isEmpty()));
         return response;
     }
 
