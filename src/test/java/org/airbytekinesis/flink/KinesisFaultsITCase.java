@@ -13,17 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.airbytekinesis.flink.airbyte.CatalogStream;
 import org.airbytekinesis.flink.airbyte.ConfiguredCatalog;
 import org.airbytekinesis.flink.airbyte.DestinationSyncMode;
@@ -39,8 +35,7 @@ import org.airbytekinesis.flink.sink.KinesisSinks;
 import org.airbytekinesis.flink.sink.StreamProvisioner;
 import org.airbytekinesis.flink.source.InputFiles;
 import org.airbytekinesis.flink.source.InputLine;
-import org.airbytekinesis.flink.state.StateMessage;
-import org.airbytekinesis.flink.state.StateOutput;
+import org.airbytekinesis.flink.testing.DurabilityAtRelease;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.testing.KinesisFaultProxy;
@@ -73,7 +68,9 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  * Slow fault-injection tests (each runs a real job for 5-15 s, 6-13 s per test in all): the whole pipeline
  * ({@link AirbyteKinesisJob#defineWorkflow} with the real {@link KinesisSinks}) on a MiniCluster
  * against kinesalite, while Kinesis misbehaves, and then every stream is read back directly from
- * kinesalite to check that nothing was lost.
+ * kinesalite to check that nothing was lost. The STATE output is {@link DurabilityAtRelease}:
+ * at each release it reads Kinesis back, and every record before the STATE must be readable
+ * then, under every fault below; no STATE may be missing.
  *
  * <ul>
  *   <li>Throttling and partial failures: the job's endpoint is a {@link KinesisFaultProxy} that
@@ -126,15 +123,17 @@ class KinesisFaultsITCase {
     void everyRecordArrivesOnceOrAsAnEqualIdDuplicateWhenKinesisThrottlesFailsAndResetsConnections(
             @InjectClusterClient RestClusterClient<?> cluster) throws Exception {
         Path input = dir.resolve("input.jsonl");
-        List<String> states = writeInput(input, 4_500, 300, 120);
+        writeInput(input, 4_500, 300, 120);
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
                 KinesisClient direct = emulator.client();
-                KinesisFaultProxy proxy = KinesisFaultProxy.start(emulator.endpoint())) {
+                KinesisFaultProxy proxy = KinesisFaultProxy.start(emulator.endpoint());
+                DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
+                        Files.readAllLines(input), KinesisStreamNames::of, emulator.endpoint())) {
             StreamRoutes routes = threeStreams();
             provision(direct, routes);
             proxy.setEntryFailureShare(0.20).setHttp500Share(0.05).setHttp503Share(0.05).setConnectionResetShare(0.03);
 
-            Run run = runJob(cluster, routes, input, configFor(proxy.endpoint(), 25), false, null);
+            Run run = runJob(cluster, ledger, routes, input, configFor(proxy.endpoint(), 25), false, null);
 
             String faults = proxy.toString();
             assertTrue(proxy.entriesFailed() > 0, "entries were throttled: " + faults);
@@ -153,7 +152,7 @@ class KinesisFaultsITCase {
                 assertTrue(run.retriedEntries > 0, "the sinks counted retried entries");
             }
             int duplicates = assertNothingLost(direct, routes, input);
-            assertStatesReleasedInOrderOnce(run, states, 300);
+            ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
             report("throttling, 500, 503, resets", run, faults, duplicates);
         }
     }
@@ -170,15 +169,17 @@ class KinesisFaultsITCase {
     void connectionResetsThatOutlastTheSdkRetriesFailTheJobAndTheRestartFromTheCheckpointLosesNothing(
             @InjectClusterClient RestClusterClient<?> cluster) throws Exception {
         Path input = dir.resolve("input.jsonl");
-        List<String> states = writeInput(input, 1_500, 300, 120);
+        writeInput(input, 1_500, 300, 120);
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
                 KinesisClient direct = emulator.client();
-                KinesisFaultProxy proxy = KinesisFaultProxy.start(emulator.endpoint())) {
+                KinesisFaultProxy proxy = KinesisFaultProxy.start(emulator.endpoint());
+                DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
+                        Files.readAllLines(input), KinesisStreamNames::of, emulator.endpoint())) {
             StreamRoutes routes = threeStreams();
             provision(direct, routes);
             proxy.setConnectionResetShare(1.0);
 
-            Run run = runJob(cluster, routes, input, configFor(proxy.endpoint(), 100), false, (jobClient, jobId) -> {
+            Run run = runJob(cluster, ledger, routes, input, configFor(proxy.endpoint(), 100), false, (jobClient, jobId) -> {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (failures(cluster, jobId).isEmpty()) {
                     if (System.nanoTime() > deadline) {
@@ -193,7 +194,7 @@ class KinesisFaultsITCase {
             assertFalse(run.failures.isEmpty(), "the job failed at least once");
             assertEveryFailureIsAClientExceptionTheConnectorCallsFatal(run.failures);
             int duplicates = assertNothingLost(direct, routes, input);
-            assertStatesReleasedInOrderOnce(run, states, 300);
+            ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
             report("every connection reset until the job failed", run, proxy.toString(), duplicates);
         }
     }
@@ -211,15 +212,17 @@ class KinesisFaultsITCase {
     void theJobFinishesWithEveryRecordWhenThePersistentEmulatorIsKilledAndRestartedMidRun(
             @InjectClusterClient RestClusterClient<?> cluster) throws Exception {
         Path input = dir.resolve("input.jsonl");
-        List<String> states = writeInput(input, 5_000, 250, 120);
+        writeInput(input, 5_000, 250, 120);
         try (RestartableKinesalite emulator = RestartableKinesalite.start(dir.resolve("kinesalite-data"));
-                KinesisClient direct = emulator.client()) {
+                KinesisClient direct = emulator.client();
+                DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
+                        Files.readAllLines(input), KinesisStreamNames::of, emulator.endpoint())) {
             StreamRoutes routes = threeStreams();
             provision(direct, routes);
             Map<String, Set<String>> readableBeforeKill = new HashMap<>();
             long[] outage = new long[2];
 
-            Run run = runJob(cluster, routes, input, configFor(emulator.endpoint(), 100), true, (jobClient, jobId) -> {
+            Run run = runJob(cluster, ledger, routes, input, configFor(emulator.endpoint(), 100), true, (jobClient, jobId) -> {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (readableBeforeKill.values().stream().mapToInt(Set::size).sum() < 800) {
                     if (System.nanoTime() > deadline) {
@@ -251,7 +254,7 @@ class KinesisFaultsITCase {
                     + " are SdkClientExceptions, fatal for the connector)");
             assertEveryFailureIsAClientExceptionTheConnectorCallsFatal(run.failures);
             int duplicates = assertNothingLost(direct, routes, input);
-            assertStatesReleasedInOrderOnce(run, states, 250);
+            ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
             report("emulator killed after " + before + " readable records, down "
                     + TimeUnit.NANOSECONDS.toMillis(outage[1] - outage[0]) + " ms", run, "-", duplicates);
         }
@@ -262,7 +265,7 @@ class KinesisFaultsITCase {
     /** What one run left behind. */
     private static final class Run {
         List<JobExceptionsInfoWithHistory.RootExceptionInfo> failures;
-        List<Released> released;
+        List<Long> released;
         int attempts;
         long retriedEntries;
         long millis;
@@ -273,12 +276,8 @@ class KinesisFaultsITCase {
         void run(JobClient jobClient, JobID jobId) throws Exception;
     }
 
-    private Run runJob(RestClusterClient<?> cluster, StreamRoutes routes, Path input, DestinationConfig config,
-            boolean paced, WhileRunning whileRunning) throws Exception {
-        String outputKey = UUID.randomUUID().toString();
-        RELEASED.put(outputKey, Collections.synchronizedList(new ArrayList<>()));
-        ATTEMPTS.put(outputKey, new AtomicInteger());
-
+    private Run runJob(RestClusterClient<?> cluster, DurabilityAtRelease.Ledger ledger, StreamRoutes routes, Path input,
+            DestinationConfig config, boolean paced, WhileRunning whileRunning) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         env.enableCheckpointing(500, CheckpointingMode.EXACTLY_ONCE);
@@ -298,7 +297,7 @@ class KinesisFaultsITCase {
         KinesisSinks sinks = new KinesisSinks(KinesisConnection.fromConfig(config), config.bufferSize(),
                 config.maxRecordSizeBytes());
         AirbyteKinesisJob.defineWorkflow(lines, routes, EnvelopeSettings.of(config), sinks::forStream,
-                new CollectingStateOutput(outputKey),
+                ledger.output(),
                 DeadLetterOutputs.directory(dir.resolve("dead-letter").toUri().toString()));
 
         long retriedBefore = RunSummaryReporter.retriedEntries();
@@ -319,8 +318,8 @@ class KinesisFaultsITCase {
         run.millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         run.retriedEntries = RunSummaryReporter.retriedEntries() - retriedBefore;
         run.failures = failures(cluster, jobId);
-        run.released = new ArrayList<>(RELEASED.remove(outputKey));
-        run.attempts = ATTEMPTS.remove(outputKey).get();
+        run.released = ledger.releasedLines();
+        run.attempts = ledger.attempts();
         return run;
     }
 
@@ -407,17 +406,14 @@ class KinesisFaultsITCase {
     /**
      * {@code records} RECORD lines spread over the three streams, each about {@code dataBytes}
      * of data with exact decimals and big integers, and a LEGACY STATE {"upTo": n} before the
-     * first record and after every {@code stateEvery} records. Returns the STATE lines.
+     * first record and after every {@code stateEvery} records.
      */
-    private static List<String> writeInput(Path file, int records, int stateEvery, int dataBytes) throws IOException {
+    private static void writeInput(Path file, int records, int stateEvery, int dataBytes) throws IOException {
         String[] streams = {"\"stream\":\"users\"", "\"stream\":\"orders\",\"namespace\":\"shop\"", "\"stream\":\"events\""};
         List<String> lines = new ArrayList<>();
-        List<String> states = new ArrayList<>();
         for (int seq = 0; seq <= records; seq++) {
             if (seq % stateEvery == 0) {
-                String state = "{\"type\":\"STATE\",\"state\":{\"data\":{\"upTo\":" + seq + "}}}";
-                lines.add(state);
-                states.add(state);
+                lines.add("{\"type\":\"STATE\",\"state\":{\"data\":{\"upTo\":" + seq + "}}}");
             }
             if (seq < records) {
                 String data = "{\"seq\":" + seq + ",\"amount\":" + seq + ".10,\"big\":1234567890123456789012345678" + seq
@@ -432,7 +428,6 @@ class KinesisFaultsITCase {
             }
         }
         Files.write(file, lines, StandardCharsets.UTF_8);
-        return states;
     }
 
     // ---- checks -----------------------------------------------------------------------------
@@ -480,36 +475,6 @@ class KinesisFaultsITCase {
         return duplicates;
     }
 
-    /**
-     * The released STATEs: with repeats after a restore dropped (the console output drops them
-     * too), exactly the input's STATEs, in input order, each with its record count; a repeat is
-     * always one that had been released already.
-     */
-    private static void assertStatesReleasedInOrderOnce(Run run, List<String> inputStates, int stateEvery)
-            throws IOException {
-        List<String> distinct = new ArrayList<>();
-        long lastLine = -1;
-        Set<Long> seen = new HashSet<>();
-        for (Released released : run.released) {
-            if (released.lineNumber <= lastLine) {
-                assertTrue(seen.contains(released.lineNumber), "a repeated STATE was released before: line "
-                        + released.lineNumber);
-                continue;
-            }
-            lastLine = released.lineNumber;
-            seen.add(released.lineNumber);
-            distinct.add(released.json);
-        }
-        assertEquals(inputStates.size(), distinct.size(), "every STATE released, in order: " + distinct);
-        for (int i = 0; i < inputStates.size(); i++) {
-            JsonNode expected = ExpectedRecords.EXACT.readTree(inputStates.get(i));
-            ObjectNode released = (ObjectNode) ExpectedRecords.EXACT.readTree(distinct.get(i));
-            JsonNode stats = ((ObjectNode) released.get("state")).remove("destinationStats");
-            assertEquals(expected, released, "state " + i + " as it came, in order");
-            assertEquals(i == 0 ? 0 : stateEvery, stats.get("recordCount").intValue(), "recordCount of state " + i);
-        }
-    }
-
     /** Per stream, the sequence numbers readable right now. */
     private static Map<String, Set<String>> sequenceNumbers(KinesisClient direct, StreamRoutes routes) {
         Map<String, Set<String>> numbers = new LinkedHashMap<>();
@@ -522,47 +487,5 @@ class KinesisFaultsITCase {
             numbers.put(stream, set);
         }
         return numbers;
-    }
-
-    // ---- the STATE output -------------------------------------------------------------------
-
-    /** Released STATEs per run, in the order they were written (repeats after a restore included). */
-    static final Map<String, List<Released>> RELEASED = new ConcurrentHashMap<>();
-    /** How often the output was opened per run: once per attempt of the releaser. */
-    static final Map<String, AtomicInteger> ATTEMPTS = new ConcurrentHashMap<>();
-
-    private static final class Released {
-        final long lineNumber;
-        final String json;
-
-        Released(long lineNumber, String json) {
-            this.lineNumber = lineNumber;
-            this.json = json;
-        }
-    }
-
-    /** Collects what the releaser writes, in this JVM (the MiniCluster runs here). */
-    private static final class CollectingStateOutput implements StateOutput {
-        private static final long serialVersionUID = 1L;
-        private final String key;
-
-        CollectingStateOutput(String key) {
-            this.key = key;
-        }
-
-        @Override
-        public void open(String jobId) {
-            ATTEMPTS.get(key).incrementAndGet();
-        }
-
-        @Override
-        public void release(long checkpointId, List<StateMessage> states) {
-            for (StateMessage state : states) {
-                RELEASED.get(key).add(new Released(state.lineNumber, new String(state.json, StandardCharsets.UTF_8)));
-            }
-        }
-
-        @Override
-        public void close() {}
     }
 }

@@ -42,6 +42,7 @@ import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.ConsoleStateOutput;
 import org.airbytekinesis.flink.state.StateMessage;
 import org.airbytekinesis.flink.state.StateOutput;
+import org.airbytekinesis.flink.testing.DurabilityAtRelease;
 import org.airbytekinesis.flink.testing.ExpectedRecords;
 import org.airbytekinesis.flink.testing.KinesisEmulator;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
@@ -80,7 +81,9 @@ import software.amazon.awssdk.services.kinesis.model.Record;
  * replay-stable ones (a name-based UUID of source and line), so a replayed record carries the
  * id it had the first time.
  *
- * <p>STATEs are checked where the job prints them: through the job's own
+ * <p>At each release, {@link DurabilityAtRelease} reads Kinesis back: every record before the
+ * STATE must be readable then, and no STATE may be missing. STATEs are also checked where the
+ * job prints them: through the job's own
  * {@link ConsoleStateOutput} (stdout, captured, and {@code --state-out}). After a restore the
  * releaser hands the output the STATEs of the restored snapshot again (some may have been
  * printed already, by the notification of that checkpoint); the output must print each once.
@@ -128,7 +131,9 @@ class RecoveryITCase {
         List<JsonNode> inputStates = writeInput(input);
         StreamRoutes routes = routes();
         String stdout;
-        try (KinesisEmulator emulator = KinesisEmulator.kinesalite()) {
+        try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
+                DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
+                        Files.readAllLines(input), routes::kinesisStreamFor, emulator.endpoint())) {
             DestinationConfig config = prepareStreams(emulator, routes);
 
             Configuration restarts = new Configuration();
@@ -136,12 +141,14 @@ class RecoveryITCase {
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(100));
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(restarts);
-            definePipeline(env, input, routes, config, new FailOnceAfterACheckpoint(), stateOut);
+            definePipeline(env, input, routes, config, new FailOnceAfterACheckpoint(),
+                    ledger.output(new RecordingOutput(stateOut)));
             stdout = capturingStdout(() -> env.execute("recovery: task failure"));
 
             assertTrue(FAILURE_INJECTED.get(), "the failure was injected");
             assertTrue(HIGHEST_ATTEMPT.get() >= 1, "the job restarted (highest attempt " + HIGHEST_ATTEMPT.get() + ")");
             assertTrue(CHECKPOINT_BEFORE_FAILURE.get() >= 1, "a checkpoint completed before the failure");
+            ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
 
             ExpectedRecords expected = ExpectedRecords.fromFiles(routes::kinesisStreamFor, input);
             Map<String, List<Record>> byStream = readBack(emulator);
@@ -150,7 +157,7 @@ class RecoveryITCase {
                 expected.assertStreamHolds(stream, firstPerId.get(stream), true);
             }
         }
-        assertPrinted(stateOut, stdout, inputStates, false);
+        assertPrinted(stateOut, stdout, inputStates);
     }
 
     @Test
@@ -160,13 +167,15 @@ class RecoveryITCase {
         List<JsonNode> inputStates = writeInput(input);
         StreamRoutes routes = routes();
         StringBuilder stdout = new StringBuilder();
-        try (KinesisEmulator emulator = KinesisEmulator.kinesalite()) {
+        try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
+                DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
+                        Files.readAllLines(input), routes::kinesisStreamFor, emulator.endpoint())) {
             DestinationConfig config = prepareStreams(emulator, routes);
             Configuration noRestarts = new Configuration();
             noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
 
             StreamExecutionEnvironment first = StreamExecutionEnvironment.getExecutionEnvironment(noRestarts);
-            definePipeline(first, input, routes, config, new Paced(), stateOut);
+            definePipeline(first, input, routes, config, new Paced(), ledger.output(new RecordingOutput(stateOut)));
             String[] savepoint = new String[1];
             JobExecutionResult[] firstResult = new JobExecutionResult[1];
             stdout.append(capturingStdout(() -> {
@@ -185,13 +194,14 @@ class RecoveryITCase {
             Configuration resume = new Configuration(noRestarts);
             resume.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint[0]);
             StreamExecutionEnvironment second = StreamExecutionEnvironment.getExecutionEnvironment(resume);
-            definePipeline(second, input, routes, config, new Paced(), stateOut);
+            definePipeline(second, input, routes, config, new Paced(), ledger.output(new RecordingOutput(stateOut)));
             JobExecutionResult[] secondResult = new JobExecutionResult[1];
             stdout.append(capturingStdout(() -> secondResult[0] = second.execute("recovery: resume from savepoint")));
             long linesOfSecondRun = secondResult[0].getAccumulatorResult(RecordEnveloper.LINES_ACCUMULATOR);
             assertEquals(Files.readAllLines(input).size(), linesOfFirstRun + linesOfSecondRun,
                     "the second run read on from where the first stopped (lines read: " + linesOfFirstRun + " + "
                             + linesOfSecondRun + ")");
+            ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
 
             ExpectedRecords expected = ExpectedRecords.fromFiles(routes::kinesisStreamFor, input);
             Map<String, List<Record>> byStream = readBack(emulator);
@@ -212,7 +222,7 @@ class RecoveryITCase {
                 expected.assertStreamHolds(stream, byStream.get(stream), true);
             }
         }
-        assertPrinted(stateOut, stdout.toString(), inputStates, true);
+        assertPrinted(stateOut, stdout.toString(), inputStates);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -233,7 +243,7 @@ class RecoveryITCase {
 
     /** The job as {@code write} builds it, with a pass-through map (pacing, failing) after the source. */
     private static void definePipeline(StreamExecutionEnvironment env, Path input, StreamRoutes routes,
-            DestinationConfig config, MapFunction<InputLine, InputLine> passThrough, Path stateOut) {
+            DestinationConfig config, MapFunction<InputLine, InputLine> passThrough, StateOutput stateOutput) {
         env.setParallelism(2);
         env.enableCheckpointing(CHECKPOINT_INTERVAL_MS, CheckpointingMode.EXACTLY_ONCE);
         env.getCheckpointConfig().enableUnalignedCheckpoints(false);
@@ -248,7 +258,7 @@ class RecoveryITCase {
         AirbyteKinesisJob.defineWorkflow(lines, routes,
                 EnvelopeSettings.of(config).withBadInputPolicy(BadInputPolicy.FAIL),
                 new KinesisSinks(connection, config.bufferSize(), config.maxRecordSizeBytes())::forStream,
-                new RecordingOutput(stateOut), DeadLetterOutputs.none());
+                stateOutput, DeadLetterOutputs.none());
     }
 
     private static List<JsonNode> writeInput(Path file) throws IOException {
@@ -326,10 +336,10 @@ class RecoveryITCase {
     /**
      * What was printed (captured stdout, which must equal the {@code --state-out} file): input
      * STATEs in input order, none twice, each with {@code destinationStats.recordCount} the
-     * records since the STATE before it (counts survive the restore); the last STATE is always
-     * printed, and when {@code everyState} every STATE is.
+     * records since the STATE before it (counts survive the restore), and every one of them: a
+     * restore hands the output the restored snapshot's STATEs again, so none is skipped.
      */
-    private static void assertPrinted(Path stateOut, String stdout, List<JsonNode> inputStates, boolean everyState)
+    private static void assertPrinted(Path stateOut, String stdout, List<JsonNode> inputStates)
             throws IOException {
         List<String> printed = Files.readAllLines(stateOut, StandardCharsets.UTF_8);
         String what = "printed STATEs " + upTos(printed) + "; the releaser wrote (line@job) " + rawReleases();
@@ -350,16 +360,11 @@ class RecoveryITCase {
         for (int i = 1; i < printedIndexes.size(); i++) {
             assertTrue(printedIndexes.get(i - 1) < printedIndexes.get(i), "in input order, none twice: " + what);
         }
-        if (everyState) {
-            List<Integer> all = new ArrayList<>();
-            for (int i = 0; i < inputStates.size(); i++) {
-                all.add(i);
-            }
-            assertEquals(all, printedIndexes, "every STATE printed once, in order: " + what);
-        } else {
-            assertTrue(!printedIndexes.isEmpty() && printedIndexes.get(printedIndexes.size() - 1) == inputStates.size() - 1,
-                    "the last STATE is printed: " + what);
+        List<Integer> all = new ArrayList<>();
+        for (int i = 0; i < inputStates.size(); i++) {
+            all.add(i);
         }
+        assertEquals(all, printedIndexes, "every STATE printed once, in order: " + what);
     }
 
     private static List<Integer> upTos(List<String> printed) throws IOException {
