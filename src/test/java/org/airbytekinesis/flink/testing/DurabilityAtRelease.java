@@ -124,6 +124,13 @@ public final class DurabilityAtRelease implements StateOutput {
                         readable.add(Ledger.key(stream, ExpectedRecords.EXACT.readTree(Deaggregation.bytes(record.data()))));
                     }
                 }
+                String deadLetterStream = ledger().deadLetterStream();
+                if (deadLetterStream != null) {
+                    for (Record record : reader.readAll(deadLetterStream)) {
+                        JsonNode deadLetter = ExpectedRecords.EXACT.readTree(record.data().asByteArray());
+                        readable.add(Ledger.deadLetterKey(deadLetter.get("line").longValue()));
+                    }
+                }
                 return readable;
             } catch (RuntimeException e) {
                 if (System.currentTimeMillis() > deadline) {
@@ -148,6 +155,9 @@ public final class DurabilityAtRelease implements StateOutput {
         private final List<List<Object>> recordsInOrder = new ArrayList<>();
         private final List<Long> recordLines = new ArrayList<>();
         private final Set<String> streams = new java.util.TreeSet<>();
+        /** Lines that are not JSON: dead letters, checked when {@link #deadLettersIn} names their stream. */
+        private final List<Long> badLines = new ArrayList<>();
+        private volatile String deadLetterStream;
         private final List<String> violations = Collections.synchronizedList(new ArrayList<>());
         /** Line numbers as released, repeats after a restore included. */
         private final List<Long> released = Collections.synchronizedList(new ArrayList<>());
@@ -162,7 +172,13 @@ public final class DurabilityAtRelease implements StateOutput {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonNode message = ExpectedRecords.EXACT.readTree(line);
+                JsonNode message;
+                try {
+                    message = ExpectedRecords.EXACT.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+                    badLines.add(i + 1L);
+                    continue;
+                }
                 String type = message.path("type").asText();
                 if ("RECORD".equals(type)) {
                     JsonNode record = message.get("record");
@@ -173,7 +189,7 @@ public final class DurabilityAtRelease implements StateOutput {
                     recordLines.add(i + 1L);
                     recordsSinceState++;
                 } else if ("STATE".equals(type)) {
-                    statesByLine.put(i + 1L, new InputState(message, recordsInOrder.size(), recordsSinceState));
+                    statesByLine.put(i + 1L, new InputState(message, recordsInOrder.size(), badLines.size(), recordsSinceState));
                     recordsSinceState = 0;
                 }
             }
@@ -186,6 +202,15 @@ public final class DurabilityAtRelease implements StateOutput {
 
         public StateOutput output() {
             return output(null);
+        }
+
+        /**
+         * Dead letters go to this Kinesis stream: at each release, every line before the STATE
+         * that is not JSON must be readable there too (a dead letter's {@code line}).
+         */
+        public Ledger deadLettersIn(String stream) {
+            deadLetterStream = stream;
+            return this;
         }
 
         /** How often the output was opened: once per attempt of the releaser. */
@@ -204,12 +229,20 @@ public final class DurabilityAtRelease implements StateOutput {
             return streams;
         }
 
+        String deadLetterStream() {
+            return deadLetterStream;
+        }
+
         static List<Object> key(String stream, JsonNode envelope) throws IOException {
             JsonNode data = envelope.get("_airbyte_data");
             if (data != null && data.isTextual()) {
                 data = ExpectedRecords.EXACT.readTree(data.textValue());
             }
             return List.of(stream, data, envelope.get("_airbyte_emitted_at"));
+        }
+
+        static List<Object> deadLetterKey(long line) {
+            return List.of("dead letter", line);
         }
 
         void check(StateMessage state, Set<List<Object>> readable) throws IOException {
@@ -245,6 +278,15 @@ public final class DurabilityAtRelease implements StateOutput {
                 violations.add("the STATE of line " + state.lineNumber + " was released while " + missing + " of the "
                         + expected.recordsBefore + " records before it were not readable from Kinesis (the first on line "
                         + firstMissingLine + ")");
+            }
+            if (deadLetterStream != null) {
+                for (int i = 0; i < expected.badLinesBefore; i++) {
+                    if (!readable.contains(deadLetterKey(badLines.get(i)))) {
+                        violations.add("the STATE of line " + state.lineNumber + " was released before the dead letter of line "
+                                + badLines.get(i) + " was readable from " + deadLetterStream);
+                        break;
+                    }
+                }
             }
         }
 
@@ -290,11 +332,13 @@ public final class DurabilityAtRelease implements StateOutput {
     private static final class InputState {
         final JsonNode message;
         final int recordsBefore;
+        final int badLinesBefore;
         final int recordsSinceState;
 
-        InputState(JsonNode message, int recordsBefore, int recordsSinceState) {
+        InputState(JsonNode message, int recordsBefore, int badLinesBefore, int recordsSinceState) {
             this.message = message;
             this.recordsBefore = recordsBefore;
+            this.badLinesBefore = badLinesBefore;
             this.recordsSinceState = recordsSinceState;
         }
     }
