@@ -3,10 +3,12 @@ package org.airbytekinesis.flink.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -138,5 +140,52 @@ class KinesisConnectionTest {
     private static void assertRefused(String json, String expected) {
         SetupException e = assertThrows(SetupException.class, () -> DestinationConfig.fromJson(MAPPER.readTree(json)));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void aCleartextEndpointIsUsedWithHttp11AndNamedInMessages() throws Exception {
+        KinesisConnection connection = connection("{\"region\":\"eu-west-1\",\"endpoint\":\"http://localhost:4567\"}");
+        assertEquals("eu-west-1", connection.region());
+        assertEquals(URI.create("http://localhost:4567"), connection.endpoint());
+        Properties properties = connection.clientProperties();
+        assertEquals("eu-west-1", properties.getProperty("aws.region"));
+        assertEquals("http://localhost:4567", properties.getProperty("aws.endpoint"));
+        assertEquals("HTTP1_1", properties.getProperty("aws.http.protocol.version"), "emulators and proxies may speak no HTTP/2");
+        assertEquals("http://localhost:4567", connection.where());
+        assertTrue(connection.toString().startsWith("Kinesis{region=eu-west-1, endpoint=http://localhost:4567, credentials="),
+                connection.toString());
+    }
+
+    @Test
+    void aTlsEndpointKeepsTheConnectorsHttpVersion() throws Exception {
+        Properties properties = connection("{\"region\":\"eu-west-1\",\"endpoint\":\"https://kinesis.example\"}")
+                .clientProperties();
+        assertEquals("https://kinesis.example", properties.getProperty("aws.endpoint"));
+        assertNull(properties.getProperty("aws.http.protocol.version"));
+    }
+
+    @Test
+    void withoutAnEndpointAwsOwnOneOfTheRegionIsUsed() throws Exception {
+        KinesisConnection connection = connection("{\"region\":\"eu-west-1\"}");
+        assertNull(connection.endpoint());
+        assertNull(connection.clientProperties().getProperty("aws.endpoint"));
+        assertEquals("AWS's endpoint for region eu-west-1", connection.where());
+        assertTrue(connection.toString().startsWith("Kinesis{region=eu-west-1, credentials="), connection.toString());
+        assertEquals("eu-west-1", connection.sdkRegion().id());
+    }
+
+    @Test
+    void withoutARegionTheDefaultChainGivesIt() throws Exception {
+        String before = System.getProperty("aws.region");
+        System.setProperty("aws.region", "ap-southeast-2");
+        try {
+            assertEquals("ap-southeast-2", connection("{}").region());
+        } finally {
+            if (before == null) {
+                System.clearProperty("aws.region");
+            } else {
+                System.setProperty("aws.region", before);
+            }
+        }
     }
 }

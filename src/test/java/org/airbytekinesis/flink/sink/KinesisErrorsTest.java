@@ -4,12 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.http.SdkHttpResponse;
 import software.amazon.awssdk.services.kinesis.model.KinesisException;
 
 /** The words for failures no emulator produces: real IAM and credential errors, time-outs. */
@@ -84,5 +91,74 @@ class KinesisErrorsTest {
         assertFalse(KinesisErrors.isPermanentWriteError(null, 408), "request timeout");
         assertTrue(KinesisErrors.isPermanentWriteError("SomeNewClientError", 400), "another 4xx would come back the same");
         assertFalse(KinesisErrors.isPermanentWriteError("SomeNewEntryError", 0), "an entry's unknown code is retried");
+    }
+
+    @Test
+    void anAnswerWithoutAnErrorCodeIsNamedByItsHttpStatusOrAsUnknown() {
+        SdkException unavailable = KinesisException.builder().awsErrorDetails(AwsErrorDetails.builder()
+                .sdkHttpResponse(SdkHttpResponse.builder().statusCode(503).build()).build()).build();
+        assertEquals("Kinesis at " + WHERE + " refused ListStreams (HTTP 503)",
+                KinesisErrors.explain("ListStreams", WHERE, unavailable));
+        SdkException nothing = KinesisException.builder().awsErrorDetails(AwsErrorDetails.builder().errorMessage("odd").build())
+                .build();
+        assertEquals("Kinesis at " + WHERE + " refused ListStreams (unknown error: odd)",
+                KinesisErrors.explain("ListStreams", WHERE, nothing));
+    }
+
+    @Test
+    void aKmsKeyTheCredentialsMayNotUseIsNamedWithTheAction() {
+        assertEquals("the credentials may not use the KMS key that encrypts the stream (PutRecords)"
+                        + " (KMSAccessDeniedException: no kms:GenerateDataKey)",
+                KinesisErrors.explain("PutRecords", WHERE, aws("KMSAccessDeniedException", "no kms:GenerateDataKey")));
+    }
+
+    @Test
+    void aServiceExceptionWithoutDetailsIsExplainedByItsMessage() {
+        assertEquals("CreateStream at " + WHERE + " failed: stream limit",
+                KinesisErrors.explain("CreateStream", WHERE, KinesisException.builder().message("stream limit").build()));
+    }
+
+    @Test
+    void anAttemptThatTimedOutAlsoSaysNoAnswerCameInTime() {
+        assertEquals("no answer from " + WHERE + " in time (DescribeStreamSummary timed out): check the endpoint,"
+                        + " the network and firewalls",
+                KinesisErrors.explain("DescribeStreamSummary", WHERE, ApiCallAttemptTimeoutException.create(3_000)));
+    }
+
+    @Test
+    void connectionFailuresSayWhatWentWrongOnTheWay() {
+        assertEquals("cannot connect to " + WHERE + ": unknown host kinesis.nowhere.example (check endpoint and region)",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new UnknownHostException("kinesis.nowhere.example"))));
+        assertEquals("cannot connect to " + WHERE + ": connection refused (is the endpoint right, and is Kinesis"
+                        + " listening there?)",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new ConnectException("Connection refused"))));
+        assertEquals("cannot connect to " + WHERE + ": connection failed (is the endpoint right, and is Kinesis"
+                        + " listening there?)",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new ConnectException())));
+        assertEquals("cannot connect to " + WHERE + ": connection failed (is the endpoint right, and is Kinesis"
+                        + " listening there?)",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new ConnectException(""))));
+        assertEquals("cannot connect to " + WHERE + ": no route to host",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new NoRouteToHostException("No route to host"))));
+        assertEquals("TLS with " + WHERE + " failed: Unsupported or unrecognized SSL message (for a cleartext endpoint,"
+                        + " write http:// in endpoint)",
+                KinesisErrors.explain("ListStreams", WHERE, unreachable(new SSLException("Unsupported or unrecognized SSL message"))));
+    }
+
+    @Test
+    void anyOtherFailureGivesItsMessageAndItsRootCause() {
+        assertEquals("ListStreams at " + WHERE + " failed: Unable to execute HTTP request: Broken pipe"
+                        + " (java.io.IOException: Broken pipe)",
+                KinesisErrors.explain("ListStreams", WHERE, SdkClientException.create("Unable to execute HTTP request: Broken pipe",
+                        new RuntimeException("wrapped", new IOException("Broken pipe")))));
+        assertEquals("ListStreams at " + WHERE + " failed: Unable to execute HTTP request",
+                KinesisErrors.explain("ListStreams", WHERE, SdkClientException.create("Unable to execute HTTP request",
+                        new IOException())), "a root without a message adds nothing");
+        assertEquals("ListStreams at " + WHERE + " failed: Unable to execute HTTP request",
+                KinesisErrors.explain("ListStreams", WHERE, SdkClientException.create("Unable to execute HTTP request")));
+    }
+
+    private static SdkException unreachable(Exception cause) {
+        return SdkClientException.create("Unable to execute HTTP request: " + cause.getMessage(), cause);
     }
 }

@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.airbytekinesis.flink.aggregation.ShardMap;
+import org.airbytekinesis.flink.config.DestinationConfig;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -85,6 +91,18 @@ class ShardMapLoaderTest {
     }
 
     @Test
+    void aRefusalWithoutDetailsIsNamedByItsHttpStatusAndMessage() {
+        AwsServiceException forbidden = AwsServiceException.builder().statusCode(403).message("Forbidden").build();
+
+        PermanentKinesisError error = assertThrows(PermanentKinesisError.class,
+                () -> ShardMapLoader.listShardsOrFail(new FakeKinesis(List.of(), forbidden), "orders"));
+
+        assertTrue(error.getMessage().startsWith("Kinesis stream orders refused ListShards, which aggregation kpl needs to"
+                + " place records by shard (kinesis:ListShards): HTTP 403: Forbidden"), error.getMessage());
+        assertTrue(error.isConfiguration());
+    }
+
+    @Test
     void throttlingIsLeftToTheRestartFromTheLastCheckpoint() {
         AwsServiceException throttled = AwsServiceException.builder().statusCode(400)
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode("LimitExceededException").errorMessage("Rate exceeded").build())
@@ -93,5 +111,46 @@ class ShardMapLoaderTest {
         AwsServiceException thrown = assertThrows(AwsServiceException.class,
                 () -> ShardMapLoader.listShardsOrFail(new FakeKinesis(List.of(), throttled), "orders"));
         assertEquals(throttled, thrown);
+    }
+
+    @Test
+    void aShardListedWithoutASequenceRangeIsOpen() {
+        Shard bare = Shard.builder().shardId("bare").hashKeyRange(HashKeyRange.builder().startingHashKey("0")
+                .endingHashKey("1").build()).build();
+        FakeKinesis kinesis = new FakeKinesis(List.of(ListShardsResponse.builder().shards(bare).build()), null);
+        ShardMap map = ShardMapLoader.listShardsOrFail(kinesis, "s");
+        assertEquals(1, map.size());
+        assertEquals("bare", map.shardId(0));
+    }
+
+    @Test
+    void theLoaderAsksTheConnectionsEndpointWithItsCredentials() throws Exception {
+        List<String> asked = new ArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            asked.add(exchange.getRequestHeaders().getFirst("X-Amz-Target") + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] body = ("{\"Shards\":[{\"ShardId\":\"shardId-000000000007\",\"HashKeyRange\":{\"StartingHashKey\":\"0\","
+                    + "\"EndingHashKey\":\"340282366920938463463374607431768211455\"},"
+                    + "\"SequenceNumberRange\":{\"StartingSequenceNumber\":\"1\"}}]}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/x-amz-json-1.1");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        try {
+            KinesisConnection connection = KinesisConnection.fromConfig(DestinationConfig.fromJson(new ObjectMapper().readTree(
+                    "{\"region\":\"eu-west-1\",\"accessKey\":\"AK\",\"privateKey\":\"SK\",\"endpoint\":\"http://127.0.0.1:"
+                            + server.getAddress().getPort() + "\"}")));
+            ShardMap map = ShardMapLoader.of(connection).load("orders");
+            assertEquals(1, map.size());
+            assertEquals("shardId-000000000007", map.shardId(0));
+            assertEquals(1, asked.size());
+            assertTrue(asked.get(0).startsWith("Kinesis_20131202.ListShards "), asked.get(0));
+            assertTrue(asked.get(0).contains("\"StreamName\":\"orders\""), asked.get(0));
+        } finally {
+            server.stop(0);
+        }
     }
 }

@@ -3,13 +3,52 @@ package org.airbytekinesis.flink.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import org.airbytekinesis.flink.aggregation.ShardMap;
+import org.airbytekinesis.flink.envelope.KinesisEnvelope;
+import org.apache.flink.api.common.operators.MailboxExecutor;
+import org.apache.flink.util.function.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 
 class SinkWriterAccountTest {
     private static final int MIB = 1024 * 1024;
+
+    /** The writer's mailbox: keeps the mails so a test can run them; or refuses them, as when the task ends. */
+    private static final class RecordingMailbox implements MailboxExecutor {
+        final List<ThrowingRunnable<? extends Exception>> mails = new ArrayList<>();
+        final List<String> descriptions = new ArrayList<>();
+        boolean closed;
+
+        @Override
+        public void execute(MailOptions options, ThrowingRunnable<? extends Exception> command, String description,
+                Object... args) {
+            if (closed) {
+                throw new RejectedExecutionException("mailbox closed");
+            }
+            mails.add(command);
+            descriptions.add(String.format(description, args));
+        }
+
+        @Override
+        public void yield() {}
+
+        @Override
+        public boolean tryYield() {
+            return false;
+        }
+
+        @Override
+        public boolean shouldInterrupt() {
+            return false;
+        }
+    }
 
     /** A budget of its own per test, so the JVM-wide pools of other tests do not mix in. */
     private static SinkMemory memory(int budgetMb, int writers) {
@@ -99,5 +138,112 @@ class SinkWriterAccountTest {
         assertTrue(capped >= 2_500 && capped <= 5_000, capped + " ms: at most 5 s");
         long after = account.backoffMillis(true);
         assertTrue(after >= 50 && after <= 100, after + " ms after a response that wrote something");
+    }
+
+    @Test
+    void aPartialReleaseGivesBackOnlyWhatTheWriterNoLongerNeedsBeyondItsShare() {
+        SinkMemory memory = memory(21, 1);
+        long share = memory.shareBytes();
+        SinkWriterAccount account = new SinkWriterAccount("s", memory, Duration.ofMinutes(5));
+        long pool = memory.pool().get();
+        assertTrue(account.tryHold(share + 3 * MIB));
+        assertEquals(pool - 3 * MIB, memory.pool().get());
+        account.released(MIB);
+        assertEquals(share + 2 * MIB, account.held());
+        assertEquals(pool - 2 * MIB, memory.pool().get(), "one MiB back, two still borrowed");
+        account.releasedAll();
+        assertEquals(0, account.held());
+        assertEquals(pool, memory.pool().get());
+    }
+
+    @Test
+    void failuresWithinTheRetryDeadlineDoNotFailTheWriter() {
+        SinkWriterAccount account = new SinkWriterAccount("s", memory(22, 1), Duration.ofMinutes(5));
+        for (int i = 0; i < 3; i++) {
+            assertNull(account.failed("ThrottlingException: slow down"));
+        }
+        assertNull(account.fatal());
+    }
+
+    @Test
+    void pastADeadlineOfZeroTheSecondFailureFailsTheWriterAndTheFirstErrorIsKept() {
+        SinkWriterAccount account = new SinkWriterAccount("clicks", memory(23, 1), Duration.ZERO);
+        assertNull(account.failed("InternalFailure: a"));
+        PermanentKinesisError error = account.failed("InternalFailure: b");
+        assertEquals("Kinesis stream clicks: PutRecords kept failing for 0 s, longer than retryDeadlineSeconds (0 s);"
+                + " last error: InternalFailure: b", error.getMessage());
+        assertSame(error, account.fail(new PermanentKinesisError("later", true)), "the first error is kept");
+        assertSame(error, account.fatal());
+    }
+
+    @Test
+    void theBackoffJitterSpansFromHalfTheCeilingToTheCeilingItself() {
+        SinkWriterAccount account = new SinkWriterAccount("s", memory(24, 1), Duration.ofMinutes(5));
+        long min = Long.MAX_VALUE;
+        long max = 0;
+        // 51 values, 5000 draws: missing either end has a chance of about 1e-43.
+        for (int i = 0; i < 5000; i++) {
+            long wait = account.backoffMillis(true);
+            min = Math.min(min, wait);
+            max = Math.max(max, wait);
+        }
+        assertEquals(50, min);
+        assertEquals(100, max);
+    }
+
+    @Test
+    void aPauseGoesIntoTheWritersMailboxAndAShorterOneWhileItWaitsAddsNothing() throws Exception {
+        SinkWriterAccount account = new SinkWriterAccount("clicks", memory(25, 1), Duration.ofMinutes(5));
+        account.pauseWriter(100); // no mailbox yet: the writer is not running, nothing to pause
+        RecordingMailbox mailbox = new RecordingMailbox();
+        account.attach(mailbox);
+        account.pauseWriter(150);
+        account.pauseWriter(10);
+        assertEquals(List.of("backoff of Kinesis stream clicks"), mailbox.descriptions, "the longer pause covers the shorter");
+        long start = System.nanoTime();
+        // A pause that never ends would hang the writer's task: bounded here.
+        assertTimeoutPreemptively(Duration.ofSeconds(2), () -> mailbox.mails.get(0).run());
+        long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(waitedMillis >= 100 && waitedMillis < 1_000, waitedMillis + " ms");
+
+        account.pauseWriter(1);
+        assertEquals(2, mailbox.mails.size(), "a pause after the last one ended is new");
+        mailbox.closed = true;
+        account.pauseWriter(100_000); // the task is ending: no pause, no error
+        assertEquals(2, mailbox.mails.size());
+    }
+
+    @Test
+    void perKeyOrderWithAggregationKeepsOneUnwrittenRecordPerShard() {
+        SinkWriterAccount account = new SinkWriterAccount("s", memory(26, 1), Duration.ofMinutes(5), true, true);
+        // The MD5 of "a" starts with 0x0c, of "b" with 0x92, of "d" with 0x82: "a" goes to the
+        // first half of the hash space, "b" and "d" to the second.
+        account.aggregatingFor(new ShardMap(List.of(new ShardMap.Shard("shard-low", "0"),
+                new ShardMap.Shard("shard-high", "170141183460469231731687303715884105728"))));
+        KeyOrder order = account.keyOrder();
+        assertTrue(order.offer(new KinesisEnvelope("s", "a", new byte[1])));
+        assertTrue(order.offer(new KinesisEnvelope("s", "b", new byte[1])), "another shard");
+        assertFalse(order.offer(new KinesisEnvelope("s", "d", new byte[1])), "the shard of b has one unwritten");
+    }
+
+    @Test
+    void withoutPerKeyOrderNoKeyWaitsAndWithItEachKeyIsItsOwn() {
+        assertNull(new SinkWriterAccount("s", memory(27, 1), Duration.ofMinutes(5)).keyOrder());
+        KeyOrder perKey = new SinkWriterAccount("s", memory(27, 1), Duration.ofMinutes(5), true).keyOrder();
+        assertTrue(perKey.offer(new KinesisEnvelope("s", "b", new byte[1])));
+        assertTrue(perKey.offer(new KinesisEnvelope("s", "d", new byte[1])), "same shard, but no shards without aggregation");
+        assertFalse(perKey.offer(new KinesisEnvelope("s", "d", new byte[1])));
+    }
+
+    @Test
+    void theAccountKnowsItsStreamShareAndShards() {
+        SinkMemory memory = memory(28, 7);
+        SinkWriterAccount account = new SinkWriterAccount("clicks", memory, Duration.ofMinutes(5));
+        assertEquals("clicks", account.stream());
+        assertEquals(memory.shareBytes(), account.shareBytes());
+        assertNull(account.shards());
+        ShardMap shards = new ShardMap(List.of(new ShardMap.Shard("only", "0")));
+        account.aggregatingFor(shards);
+        assertSame(shards, account.shards());
     }
 }
