@@ -215,6 +215,8 @@ class AirbyteMessageScannerTest {
     void typeThatIsNotAStringIsRefused() {
         assertRefused("{\"type\":null}", "\"type\" must be a string, got null");
         assertRefused("{\"type\":{\"RECORD\":1}}", "\"type\" must be a string, got an object");
+        assertRefused("{\"type\":true}", "\"type\" must be a string, got a boolean");
+        assertRefused("{\"type\":false}", "\"type\" must be a string, got a boolean");
     }
 
     @Test
@@ -379,5 +381,66 @@ class AirbyteMessageScannerTest {
                 assertTrue(message.stream().startsWith("_airbyte_raw_mytestsource__github__"), message.stream());
             }
         }
+    }
+
+    @Test
+    void aTraceErrorGivesItsTypeAndMessage() throws MalformedMessageException {
+        ScannedMessage message = scan("{\"type\":\"TRACE\",\"trace\":{\"type\":\"ERROR\",\"emitted_at\":1.0,"
+                + "\"error\":{\"failure_type\":\"system_error\",\"message\":\"source crashed\",\"stack_trace\":\"x\"}}}");
+        assertEquals("TRACE", message.type());
+        assertEquals("ERROR", message.traceType());
+        assertEquals("source crashed", message.traceErrorMessage());
+    }
+
+    @Test
+    void traceFieldsOfTheWrongKindAreSkippedAndTheLineStillReadToItsEnd() throws MalformedMessageException {
+        // Whatever a trace holds, only a string type and a string error.message are taken; the
+        // rest of the line must still be read, so the record-less TRACE is not refused.
+        ScannedMessage message = scan("{\"type\":\"TRACE\",\"trace\":{\"type\":{\"a\":[1]},\"error\":[\"message\"],"
+                + "\"stream_status\":\"x\"},\"after\":1}");
+        assertEquals("TRACE", message.type());
+        assertNull(message.traceType());
+        assertNull(message.traceErrorMessage());
+
+        message = scan("{\"type\":\"TRACE\",\"trace\":{\"error\":{\"message\":{\"text\":\"no\"},\"failure_type\":\"x\"}},\"after\":1}");
+        assertNull(message.traceErrorMessage());
+        assertNull(message.traceType());
+
+        message = scan("{\"type\":\"TRACE\",\"trace\":[{\"type\":\"ERROR\"}],\"after\":{\"type\":\"x\"}}");
+        assertEquals("TRACE", message.type());
+        assertNull(message.traceType());
+
+        message = scan("{\"type\":\"TRACE\",\"trace\":{\"kind\":\"ERROR\",\"error\":{\"internal_message\":\"internal\"}}}");
+        assertNull(message.traceType());
+        assertNull(message.traceErrorMessage());
+    }
+
+    @Test
+    void aStreamStateGivesItsStreamsNameAndNamespace() throws MalformedMessageException {
+        ScannedMessage message = scan("{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":"
+                + "{\"name\":\"users\",\"namespace\":\"public\"},\"stream_state\":{\"namespace\":\"no\"}}}}");
+        assertEquals("STREAM", message.stateType());
+        assertEquals("users", message.stateStreamName());
+        assertEquals("public", message.stateStreamNamespace());
+    }
+
+    @Test
+    void aStreamDescriptorsOtherOrNonStringFieldsAreNotItsNamespace() throws MalformedMessageException {
+        ScannedMessage message = scan("{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":"
+                + "{\"name\":\"users\",\"alias\":\"other\",\"namespace\":null}}}}");
+        assertEquals("users", message.stateStreamName());
+        assertNull(message.stateStreamNamespace());
+
+        message = scan("{\"type\":\"STATE\",\"state\":{\"type\":\"STREAM\",\"stream\":{\"stream_descriptor\":"
+                + "{\"namespace\":{\"name\":\"x\"},\"name\":\"users\"}}},\"after\":1}");
+        assertEquals("users", message.stateStreamName());
+        assertNull(message.stateStreamNamespace());
+    }
+
+    @Test
+    void aTopLevelStringThatIsNotValidJsonIsRefusedAsNotJson() {
+        // The string is read to its end first: a bad escape inside it is a JSON error, not "not an object".
+        assertRefused("\"a\\qb\"", "invalid JSON");
+        assertRefused("\"abc", "invalid JSON");
     }
 }

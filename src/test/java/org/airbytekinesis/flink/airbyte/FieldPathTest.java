@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink.airbyte;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,5 +37,14 @@ class FieldPathTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FieldPath.parsePointer("/a~")).getMessage()
                 .contains("~1"));
         assertThrows(IllegalArgumentException.class, () -> FieldPath.of(List.of()));
+    }
+
+    @Test
+    void pathsAreEqualWhenTheirKeysAre() {
+        assertEquals(FieldPath.of(List.of("a", "b")), FieldPath.parsePointer("/a/b"));
+        assertEquals(FieldPath.of(List.of("a", "b")).hashCode(), FieldPath.parsePointer("/a/b").hashCode());
+        assertNotEquals(FieldPath.of(List.of("a", "b")), FieldPath.parsePointer("/a"));
+        assertNotEquals(FieldPath.of(List.of("a/b")), FieldPath.parsePointer("/a/b"));
+        assertNotEquals(FieldPath.of(List.of("a")), (Object) "/a");
     }
 }

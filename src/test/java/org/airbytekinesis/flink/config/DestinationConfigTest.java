@@ -353,4 +353,72 @@ class DestinationConfigTest {
         assertMentions(refused("{\"writersPerStream\":0}"), "writersPerStream", "1");
         assertMentions(refused("{\"writersPerStream\":\"many\"}"), "writersPerStream");
     }
+
+    @Test
+    void everySettingIsReadAndShownInTheSummaryWithItsConfigValue() throws IOException {
+        DestinationConfig config = parse("{\"endpoint\":\"localhost:4567\",\"region\":\"eu-west-1\",\"shardCount\":3,"
+                + "\"kmsKeyId\":\"alias/k\",\"bufferSize\":50,\"dataFormat\":\"object\",\"maxRecordSizeBytes\":2048,"
+                + "\"deadLetterStream\":\"dlq\",\"onBadInput\":\"fail\",\"abIdMode\":\"random\","
+                + "\"partitionKey\":\"/customer/id\",\"ordering\":\"per_key\",\"retryDeadlineSeconds\":60,"
+                + "\"bufferMemoryMb\":64,\"writersPerStream\":2,\"aggregation\":\"kpl\",\"aggregationMaxBytes\":4096,"
+                + "\"profile\":\"dev\",\"roleArn\":\"arn:aws:iam::1:role/r\"}");
+        assertEquals(Optional.of("dlq"), config.deadLetterStream());
+        assertEquals(BadInputPolicy.FAIL, config.badInputPolicy());
+        assertEquals(IdMode.RANDOM, config.idMode());
+        assertEquals(Ordering.PER_KEY, config.ordering());
+        assertEquals(60, config.retryDeadlineSeconds());
+        assertEquals(64, config.bufferMemoryMb());
+        assertEquals(2048, config.maxRecordSizeBytes());
+        assertEquals("alias/k", config.streamCreation().kmsKeyId());
+        assertEquals(StreamCreationConfig.Mode.PROVISIONED, config.streamCreation().mode());
+        assertEquals("/customer/id", config.partitionKey().configValue());
+        assertEquals("DestinationConfig{endpoint=https://localhost:4567, region=eu-west-1,"
+                + " streams=provisioned with 3 shards, encrypted with KMS key alias/k,"
+                + " credentials=profile dev, assuming arn:aws:iam::1:role/r, bufferSize=50, dataFormat=object,"
+                + " maxRecordSizeBytes=2048, deadLetterStream=dlq, onBadInput=fail, abIdMode=random,"
+                + " partitionKey=/customer/id, ordering=per_key, retryDeadlineSeconds=60, bufferMemoryMb=64,"
+                + " writersPerStream=2, aggregation=kpl, aggregationMaxBytes=4096}", config.toString());
+    }
+
+    @Test
+    void theSummaryOfDefaultsShowsEachDefaultAndAnOnDemandStreamHasNoShardCount() throws IOException {
+        DestinationConfig config = parse("{\"streamMode\":\"on_demand\"}");
+        assertEquals(StreamCreationConfig.Mode.ON_DEMAND, config.streamCreation().mode());
+        assertEquals(Optional.empty(), config.deadLetterStream());
+        assertEquals(BadInputPolicy.DEAD_LETTER, config.badInputPolicy());
+        assertEquals(Ordering.NONE, config.ordering());
+        assertEquals(DestinationConfig.DEFAULT_RETRY_DEADLINE_SECONDS, config.retryDeadlineSeconds());
+        assertEquals(DestinationConfig.DEFAULT_BUFFER_MEMORY_MB, config.bufferMemoryMb());
+        assertNull(config.streamCreation().kmsKeyId());
+        assertEquals("DestinationConfig{endpoint=null, region=null, streams=on_demand, credentials=default chain,"
+                + " bufferSize=100, dataFormat=string, maxRecordSizeBytes=1048576, onBadInput=dead-letter,"
+                + " abIdMode=position, partitionKey=ab_id, ordering=none, retryDeadlineSeconds=300, bufferMemoryMb=256,"
+                + " writersPerStream=by shards, aggregation=none}", config.toString());
+    }
+
+    @Test
+    void aRoleAssumedWithATokenFileIsShownAsAWebIdentity() throws IOException {
+        DestinationConfig config = parse("{\"roleArn\":\"arn:aws:iam::1:role/r\",\"webIdentityTokenFile\":\"/var/run/token\"}");
+        assertEquals("web identity /var/run/token for arn:aws:iam::1:role/r", config.credentials().toString());
+        assertEquals("/var/run/token", config.credentials().webIdentityTokenFile());
+    }
+
+    @Test
+    void aBlankKmsKeyIsRefusedNamingTheKey() {
+        assertMentions(refused("{\"kmsKeyId\":\"  \"}"), "kmsKeyId", "must not be empty");
+        assertMentions(refused("{\"kmsKeyId\":\"\"}"), "kmsKeyId", "must not be empty");
+    }
+
+    @Test
+    void aWrongValueIsQuotedInTheRefusalUpToSixtyCharacters() {
+        String sixty = "[" + "1,".repeat(28) + "11]"; // 60 characters of JSON
+        assertEquals(60, sixty.length());
+        SetupException whole = refused("{\"region\":" + sixty + "}");
+        assertMentions(whole, "region must be a string, got " + sixty);
+        assertFalse(whole.getMessage().contains("..."), whole.getMessage());
+
+        String sixtyOne = "[" + "1,".repeat(28) + "112]";
+        SetupException cut = refused("{\"region\":" + sixtyOne + "}");
+        assertTrue(cut.getMessage().endsWith("region must be a string, got " + sixtyOne.substring(0, 60) + "..."), cut.getMessage());
+    }
 }

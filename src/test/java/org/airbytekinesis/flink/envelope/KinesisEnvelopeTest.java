@@ -42,6 +42,7 @@ class KinesisEnvelopeTest {
         assertNotEquals(a, new KinesisEnvelope("s", "k", utf8("{ }")));
         assertNotEquals(a, new KinesisEnvelope("t", "k", utf8("{}")));
         assertNotEquals(a, new KinesisEnvelope("s", "j", utf8("{}")));
+        assertNotEquals(a, (Object) "s");
     }
 
     @Test

@@ -24,6 +24,14 @@ import org.airbytekinesis.flink.routing.StreamRoutes;
 import org.airbytekinesis.flink.source.InputLine;
 import org.airbytekinesis.flink.state.StateMessage;
 import org.apache.flink.api.common.accumulators.Accumulator;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.TaskMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -493,5 +501,87 @@ class RecordEnveloperTest {
         }
         assertEquals(1000, ids.size());
         assertNotEquals(RecordEnveloper.randomUuid(), RecordEnveloper.randomUuid());
+    }
+
+    @Test
+    void bytesReadCountEachLineAndItsEndAndEnvelopeBytesArePerStream() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            String users = record("users", null, "{\"name\":\"é\"}");
+            String pokemon = record("pokemon", "poke", "{}");
+            process(harness, 1, users);
+            process(harness, 2, "é");
+            process(harness, 3, pokemon);
+            process(harness, 4, users);
+            long expectedRead = 2L * (users.getBytes(StandardCharsets.UTF_8).length + 1) + (2 + 1)
+                    + pokemon.getBytes(StandardCharsets.UTF_8).length + 1;
+            assertEquals(expectedRead, accumulator(harness, RecordEnveloper.BYTES_READ_ACCUMULATOR));
+
+            List<KinesisEnvelope> sent = harness.extractOutputValues();
+            assertEquals(sent.get(0).payload.length + sent.get(2).payload.length,
+                    accumulator(harness, RecordEnveloper.BYTES_ACCUMULATOR_PREFIX + "_users"));
+            assertEquals(sent.get(1).payload.length, accumulator(harness, RecordEnveloper.BYTES_ACCUMULATOR_PREFIX + "poke_pokemon"));
+        }
+    }
+
+    @Test
+    void messagesThatAreNotRecordsAreCountedByType() throws Exception {
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(DataFormat.STRING)) {
+            process(harness, 1, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            process(harness, 2, "{\"type\":\"TRACE\",\"trace\":{\"type\":\"ERROR\",\"error\":{\"message\":\"boom\"}}}");
+            process(harness, 3, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+            process(harness, 4, "{\"type\":\"record\"}");
+            process(harness, 5, "{\"type\":\"record\"}");
+            assertEquals(2, accumulator(harness, RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX + "STATE"));
+            assertEquals(1, accumulator(harness, RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX + "TRACE"));
+            assertEquals(2, accumulator(harness, RecordEnveloper.MESSAGE_TYPE_ACCUMULATOR_PREFIX + "record"), "types are case-sensitive");
+            assertEquals(0, accumulator(harness, RecordEnveloper.RECORDS_ACCUMULATOR));
+        }
+    }
+
+    @Test
+    void theCountsAreFlinkMetricsToo() throws Exception {
+        // The operator's metric group records what is registered in it.
+        InterceptingOperatorMetricGroup metrics = new InterceptingOperatorMetricGroup();
+        TaskMetricGroup taskMetrics = new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+            @Override
+            public InternalOperatorMetricGroup getOrAddOperator(OperatorID operatorId, String name) {
+                return metrics;
+            }
+        };
+        String users = record("users", null, "{\"id\":1}");
+        try (MockEnvironment environment = new MockEnvironmentBuilder().setMetricGroup(taskMetrics).build();
+                OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(new RecordEnveloper(ROUTES, EnvelopeSettings.defaults())), environment)) {
+            harness.open();
+            process(harness, 1, users);
+            process(harness, 2, "");
+            process(harness, 3, users);
+            assertEquals(3, ((Counter) metrics.get("lines")).getCount());
+            assertEquals(2, ((Counter) metrics.get("records")).getCount());
+            assertEquals(2L * (users.getBytes(StandardCharsets.UTF_8).length + 1) + 1, ((Counter) metrics.get("bytesRead")).getCount());
+            assertEquals(1, ((Counter) metrics.get("blankLines")).getCount());
+        }
+    }
+
+    @Test
+    void aReplayedRecordIsCountedUpToTheSizeLimitWithItsKeyIncluded() throws Exception {
+        String data = "{\"k\":\"" + "é".repeat(50) + "\"}";
+        EnvelopeSettings keyed = keyedBy("/k");
+        int envelopeAndKey;
+        try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> harness = harness(keyed)) {
+            process(harness, 1, record("users", null, data));
+            KinesisEnvelope sent = harness.extractOutputValues().get(0);
+            envelopeAndKey = sent.payload.length + sent.partitionKey.getBytes(StandardCharsets.UTF_8).length;
+        }
+        for (int limit : new int[] {envelopeAndKey, envelopeAndKey - 1}) {
+            EnvelopeSettings settings = new EnvelopeSettings(keyed.dataFormat(), keyed.idMode(), keyed.badInputPolicy(), limit)
+                    .withPartitionKeys(keyed.partitionKeys());
+            try (OneInputStreamOperatorTestHarness<InputLine, KinesisEnvelope> restored = harness(settings)) {
+                replay(restored, 1, record("users", null, data));
+                process(restored, 2, "{\"type\":\"STATE\",\"state\":{\"data\":{}}}");
+                String expected = limit == envelopeAndKey ? "\"recordCount\":1.0" : "\"recordCount\":0.0";
+                assertTrue(states(restored).get(0).contains(expected), limit + ": " + states(restored).get(0));
+            }
+        }
     }
 }

@@ -99,4 +99,85 @@ class WriterBucketsTest {
         }
         assertEquals(Set.of(0, 1), subtasks);
     }
+
+    /** A stream name that Flink puts on this subtask (with maximum parallelism 128), or not. */
+    private static String streamName(boolean onSubtask, int subtask, int parallelism) {
+        for (int i = 0; ; i++) {
+            String name = "_stream" + i;
+            if ((subtaskOf(name, parallelism) == subtask) == onSubtask) {
+                return name;
+            }
+        }
+    }
+
+    @Test
+    void aFirstBucketIsKeyedByTheStreamNameWhereThatLandsOnItsSubtask() {
+        // Savepoints keyed by stream name (before buckets existed) restore into the same keys.
+        String landing = streamName(true, 0, 3);
+        WriterBuckets buckets = WriterBuckets.of(Map.of(landing, 1), 3, 128);
+        assertEquals(landing, buckets.keyOf(landing, "any"));
+
+        String elsewhere = streamName(false, 0, 3);
+        String key = WriterBuckets.of(Map.of(elsewhere, 1), 3, 128).keyOf(elsewhere, "any");
+        assertEquals(0, subtaskOf(key, 3));
+        assertEquals(elsewhere + "#0." + firstSaltLanding(elsewhere, 0, 0, 3), key);
+    }
+
+    @Test
+    void laterBucketsAreKeyedByTheSmallestSaltThatLandsEvenWhereTheNameWouldLand() {
+        // Keys are stored in savepoints: the same rule must give the same keys in every version.
+        String landsOnOne = streamName(true, 1, 2);
+        WriterBuckets buckets = WriterBuckets.of(Map.of(landsOnOne, 2), 2, 128);
+        Set<String> keys = new HashSet<>();
+        for (int i = 0; i < 200; i++) {
+            keys.add(buckets.keyOf(landsOnOne, "k" + i));
+        }
+        // Bucket 0 goes to subtask 0, where the name does not land; bucket 1 to subtask 1, where it does.
+        assertEquals(Set.of(landsOnOne + "#0." + firstSaltLanding(landsOnOne, 0, 0, 2),
+                landsOnOne + "#1." + firstSaltLanding(landsOnOne, 1, 1, 2)), keys);
+    }
+
+    private static int firstSaltLanding(String stream, int bucket, int subtask, int parallelism) {
+        for (int salt = 0; ; salt++) {
+            if (subtaskOf(stream + "#" + bucket + "." + salt, parallelism) == subtask) {
+                return salt;
+            }
+        }
+    }
+
+    @Test
+    void aStreamOutsideTheBucketsIsItsOwnKeyAndHasNoWriters() {
+        WriterBuckets buckets = WriterBuckets.of(Map.of("_a", 2), 2, 128);
+        assertEquals("_unknown", buckets.keyOf("_unknown", "k"));
+        assertEquals(0, buckets.buckets("_unknown"));
+    }
+
+    @Test
+    void onePerStreamGivesEachStreamOneBucketDealtOutOverTheSubtasks() {
+        WriterBuckets buckets = WriterBuckets.onePerStream(List.of("_a", "_b", "_c", "_d"), 2, 128);
+        Map<String, Integer> expected = new LinkedHashMap<>();
+        for (String stream : List.of("_a", "_b", "_c", "_d")) {
+            expected.put(stream, 1);
+        }
+        assertEquals(expected, buckets.bucketsByStream());
+        assertEquals(List.of(0, 1, 0, 1), List.of(subtaskOf(buckets.keyOf("_a", "k"), 2), subtaskOf(buckets.keyOf("_b", "k"), 2),
+                subtaskOf(buckets.keyOf("_c", "k"), 2), subtaskOf(buckets.keyOf("_d", "k"), 2)));
+    }
+
+    @Test
+    void theOldKeyingUsesEachStreamsNameAsItsOneKey() {
+        WriterBuckets buckets = WriterBuckets.byStreamName(List.of("_a", "_b"));
+        assertEquals("_a", buckets.keyOf("_a", "k1"));
+        assertEquals("_b", buckets.keyOf("_b", "k2"));
+        assertEquals(1, buckets.buckets("_a"));
+        assertEquals(List.of("_a", "_b"), List.copyOf(buckets.bucketsByStream().keySet()));
+    }
+
+    @Test
+    void theDefaultMaximumParallelismIsFlinks() {
+        // Flink: parallelism * 1.5 rounded up to a power of two, at least 128.
+        assertEquals(128, WriterBuckets.defaultMaxParallelism(1));
+        assertEquals(128, WriterBuckets.defaultMaxParallelism(64));
+        assertEquals(512, WriterBuckets.defaultMaxParallelism(200));
+    }
 }
