@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.runtime.operators.sink.SinkWriterOperatorFactory;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
@@ -134,6 +137,25 @@ class DeadLetterFileSinkTest {
         }
         assertEquals(2, names.stream().filter(n -> n.contains("Z-1-")).count(), names.toString());
         assertNotEquals(names.get(1), names.get(2));
+    }
+
+    /** Sinks are still made through the deprecated factory method by some callers. */
+    @Test
+    @SuppressWarnings("deprecation")
+    void theDeprecatedWriterFactoryWritesTheSameFilesAsTheCurrentOne() throws Exception {
+        Sink.InitContext subtask1 = (Sink.InitContext) Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[] {Sink.InitContext.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("getSubtaskId")) {
+                        return 1;
+                    }
+                    throw new UnsupportedOperationException(method.getName());
+                });
+        SinkWriter<DeadLetter> writer = new DeadLetterFileSink(dir.toUri().toString()).createWriter(subtask1);
+        writer.write(deadLetter(5, "old factory"), null);
+        writer.flush(false);
+        writer.close();
+        assertEquals(List.of("in.jsonl:5"), visible());
+        assertTrue(allFiles().get(0).contains("Z-1-"), "named by its subtask: " + allFiles());
     }
 
     private OneInputStreamOperatorTestHarness<DeadLetter, ?> harness(int subtask) throws Exception {

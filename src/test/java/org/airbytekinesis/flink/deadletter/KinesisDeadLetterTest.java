@@ -3,10 +3,13 @@ package org.airbytekinesis.flink.deadletter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -30,6 +33,8 @@ class KinesisDeadLetterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String FAILED_AT = "2025-01-02T03:04:05.678901Z";
     private static final int MIN_LIMIT = 1024;
+    /** A message that quotes a stream name, with escapes and two-byte characters, ending in ASCII. */
+    private static final String CATALOG_MESSAGE = "stream \"" + "\u0001\u00e9".repeat(3) + "\" is not in the catalog";
 
     @Test
     void aDeadLetterThatFitsIsTheSameJsonAsInAFileKeyedBySourceAndLine() throws Exception {
@@ -149,6 +154,162 @@ class KinesisDeadLetterTest {
             int limit = MIN_LIMIT + random.nextInt(4000);
             assertRecordOf(deadLetter, KinesisDeadLetter.envelope("s", deadLetter, limit, FAILED_AT), limit);
         }
+    }
+
+    /**
+     * At every limit from one too small for any dead letter up to one that keeps all fields, for
+     * a source longer than 256 code points: the message is fitted beside its end.
+     */
+    @Test
+    void besideALongSourceMessageSourceAndKeyAreCutOnlyAsFarAsNeededAtEveryLimit() throws Exception {
+        scanLimits(withMessage(deadLetter("/data/" + "d/".repeat(150) + "in.jsonl", 9, ascii(100)), CATALOG_MESSAGE));
+    }
+
+    /** A source of exactly 256 code points is its own end: no mark, and the message fitted beside all of it. */
+    @Test
+    void besideASourceOfExactly256CodePointsMessageSourceAndKeyAreCutOnlyAsFarAsNeededAtEveryLimit() throws Exception {
+        scanLimits(withMessage(deadLetter("/" + "s".repeat(255), 9, ascii(100)), CATALOG_MESSAGE));
+    }
+
+    /**
+     * A source of 257 code points whose end with the mark is longer than itself: the fields are
+     * cut only when they do not fit whole.
+     */
+    @Test
+    void besideASourceOf257CodePointsMessageSourceAndKeyAreCutOnlyAsFarAsNeededAtEveryLimit() throws Exception {
+        scanLimits(withMessage(deadLetter("/data/" + "d".repeat(242) + "/in.jsonl", 9, ascii(100)), CATALOG_MESSAGE));
+    }
+
+    /** Escapes of 6 bytes: a cut message can leave room for the one byte of the line, which is still left out. */
+    @Test
+    void aOneByteLineBesideACutMessageIsNeverKeptWhole() throws Exception {
+        scanLimits(withMessage(deadLetter("/data/in.jsonl", 12345, "x".getBytes(StandardCharsets.UTF_8)), "\u0001".repeat(40)));
+    }
+
+    @Test
+    void aLimitTooSmallForAnEmptyDeadLetterIsRefusedNamingTheLimit() {
+        DeadLetter deadLetter = deadLetter("/data/in.jsonl", 1, ascii(10));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> KinesisDeadLetter.envelope("s", deadLetter, 100, FAILED_AT));
+        assertTrue(e.getMessage().contains("maxRecordSizeBytes 100"), e.getMessage());
+    }
+
+    /**
+     * Envelopes at each limit from too small to the first that keeps message, source and key
+     * whole: each a valid record cut only as far as needed; a limit too small for even an empty
+     * dead letter is refused by name; the smallest that works keeps a one-character key and
+     * nothing of message and source.
+     */
+    private static void scanLimits(DeadLetter deadLetter) throws Exception {
+        int whole = DeadLetterJson.toJsonLine(deadLetter, FAILED_AT).length
+                + KinesisDeadLetter.partitionKey(deadLetter).getBytes(StandardCharsets.UTF_8).length;
+        boolean fitted = false;
+        for (int limit = 200; limit <= whole; limit++) {
+            KinesisEnvelope record;
+            try {
+                record = KinesisDeadLetter.envelope("s", deadLetter, limit, FAILED_AT);
+            } catch (IllegalArgumentException e) {
+                assertFalse(fitted, "limit " + limit + " refused, a smaller one was not");
+                assertTrue(e.getMessage().contains("maxRecordSizeBytes " + limit), e.getMessage());
+                continue;
+            }
+            JsonNode json = assertRecordOf(deadLetter, record, limit);
+            if (!fitted) {
+                assertEquals(1, record.partitionKey.codePointCount(0, record.partitionKey.length()), "limit " + limit);
+                assertEquals("", json.get("message").textValue());
+                assertEquals("", json.get("source").textValue());
+                fitted = true;
+            }
+            assertFieldsCutOnlyAsFarAsNeeded(deadLetter, record, limit);
+            if (deadLetter.message.equals(json.get("message").textValue()) && deadLetter.source.equals(json.get("source").textValue())
+                    && record.partitionKey.equals(KinesisDeadLetter.partitionKey(deadLetter))) {
+                return; // from here on only the line's prefix grows
+            }
+        }
+        fail("no limit up to the whole dead letter kept its fields whole");
+    }
+
+    /**
+     * The fields are fitted before any of the line: the message is kept whole if it fits beside
+     * the source's last 256 code points, else its longest start that does (with the mark); the
+     * source whole if it fits beside that message, else its longest end; the key likewise. So one
+     * more code point of whatever was cut would not have fitted.
+     */
+    private static void assertFieldsCutOnlyAsFarAsNeeded(DeadLetter deadLetter, KinesisEnvelope record, int limit)
+            throws Exception {
+        ObjectNode json = (ObjectNode) JSON.readTree(record.payload);
+        if (!json.has("original_truncated")) {
+            return;
+        }
+        String where = "limit " + limit;
+        String wholeMessage = deadLetter.message;
+        String wholeSource = deadLetter.source;
+        String wholeKey = lastCodePoints(wholeSource + ":" + deadLetter.lineNumber, 256);
+        String sourceEnd = codePoints(wholeSource) > 256 ? "\u2026" + lastCodePoints(wholeSource, 256) : wholeSource;
+
+        String message = json.get("message").textValue();
+        String source = json.get("source").textValue();
+        String key = record.partitionKey;
+        if (!message.equals(wholeMessage) || !source.equals(wholeSource) || !key.equals(wholeKey)) {
+            assertTrue(sizeWithoutLine(json, wholeMessage, wholeSource, wholeKey) > limit, where + ": all fields fit whole");
+        }
+        if (!message.equals(wholeMessage)) {
+            assertTrue(sizeWithoutLine(json, wholeMessage, sourceEnd, wholeKey) > limit, where + ": the whole message fits");
+            int kept = message.isEmpty() ? -1 : codePoints(message) - 1;
+            if (kept >= 0) {
+                assertTrue(message.endsWith("\u2026") && wholeMessage.startsWith(message.substring(0, message.length() - 1)),
+                        where + ": " + message);
+            }
+            if (kept + 1 < codePoints(wholeMessage)) {
+                String more = firstCodePoints(wholeMessage, kept + 1) + "\u2026";
+                assertTrue(sizeWithoutLine(json, more, sourceEnd, wholeKey) > limit, where + ": " + more + " fits");
+            }
+        }
+        if (!source.equals(wholeSource)) {
+            assertTrue(sizeWithoutLine(json, message, wholeSource, wholeKey) > limit, where + ": the whole source fits");
+            int kept = source.isEmpty() ? -1 : codePoints(source) - 1;
+            if (kept >= 0) {
+                assertTrue(source.startsWith("\u2026") && wholeSource.endsWith(source.substring(1)), where + ": " + source);
+            }
+            if (kept + 1 < codePoints(wholeSource)) {
+                String more = "\u2026" + lastCodePoints(wholeSource, kept + 1);
+                assertTrue(sizeWithoutLine(json, message, more, wholeKey) > limit, where + ": " + more + " fits");
+            }
+        }
+        if (!key.equals(wholeKey)) {
+            assertTrue(wholeKey.endsWith(key), where + ": " + key);
+            String more = lastCodePoints(wholeKey, codePoints(key) + 1);
+            assertTrue(sizeWithoutLine(json, message, source, more) > limit, where + ": key " + more + " fits");
+        }
+    }
+
+    /** Bytes of the record with these fields and none of the line. */
+    private static int sizeWithoutLine(ObjectNode record, String message, String source, String key) throws Exception {
+        ObjectNode json = record.deepCopy();
+        json.put("message", message);
+        json.put("source", source);
+        if (json.get("original").isTextual()) {
+            json.put("original", "");
+        }
+        json.put("original_base64", "");
+        return JSON.writeValueAsBytes(json).length + key.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static int codePoints(String text) {
+        return text.codePointCount(0, text.length());
+    }
+
+    private static String firstCodePoints(String text, int count) {
+        return text.substring(0, text.offsetByCodePoints(0, count));
+    }
+
+    private static String lastCodePoints(String text, int count) {
+        return codePoints(text) <= count ? text : text.substring(text.offsetByCodePoints(text.length(), -count));
+    }
+
+    private static DeadLetter withMessage(DeadLetter deadLetter, String message) {
+        deadLetter.message = message;
+        return deadLetter;
     }
 
     // ------------------------------------------------------------------------------------------

@@ -10,10 +10,13 @@ class CollectingStateOutput implements StateOutput {
 
     final List<String> released = new ArrayList<>();
     boolean open;
+    /** The run id the output was opened with. */
+    String runId;
 
     @Override
     public void open(String jobId) {
         open = true;
+        runId = jobId;
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.airbytekinesis.flink.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,17 @@ import java.nio.file.Path;
 import java.util.List;
 import org.airbytekinesis.flink.config.Locations;
 import org.airbytekinesis.flink.source.AfterRead;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.UnregisteredMetricGroups;
+import org.apache.flink.runtime.metrics.util.InterceptingOperatorMetricGroup;
+import org.apache.flink.runtime.operators.testutils.MockEnvironment;
+import org.apache.flink.runtime.operators.testutils.MockEnvironmentBuilder;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -160,5 +171,123 @@ class StateReleaserTest {
             restored.notifyOfCompletedCheckpoint(2L);
             assertEquals(states(1, 2), afterRestore.released);
         }
+    }
+
+    @Test
+    void aCompletedCheckpointReleasesEachStateOnceEvenWhenNotifiedAgainOrLate() throws Exception {
+        CollectingStateOutput output = new CollectingStateOutput();
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness = harness(output)) {
+            state(harness, 1);
+            harness.snapshot(1L, 1L);
+            state(harness, 2);
+            harness.snapshot(2L, 2L);
+            harness.notifyOfCompletedCheckpoint(2L);
+            assertEquals(states(1, 2), output.released, "checkpoint 2 subsumes checkpoint 1");
+
+            harness.notifyOfCompletedCheckpoint(1L);
+            harness.notifyOfCompletedCheckpoint(2L);
+            assertEquals(states(1, 2), output.released, "a repeated or late notification releases nothing again");
+        }
+    }
+
+    @Test
+    void theLastStatesOfABoundedInputAreReleasedByTheFinalCheckpoint() throws Exception {
+        CollectingStateOutput output = new CollectingStateOutput();
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness = harness(output)) {
+            state(harness, 1);
+            state(harness, 2);
+            harness.endInput();
+            assertEquals(List.of(), output.released, "the end of the input alone does not make them durable");
+            harness.snapshot(1L, 1L);
+            harness.notifyOfCompletedCheckpoint(1L);
+            assertEquals(states(1, 2), output.released);
+        }
+    }
+
+    @Test
+    void theOutputIsOpenedWithTheJobIdAndClosedWithTheOperator() throws Exception {
+        JobID job = new JobID();
+        CollectingStateOutput output = new CollectingStateOutput();
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness =
+                new OneInputStreamOperatorTestHarness<>(new StateReleaser(output), environment(job, new InterceptingOperatorMetricGroup()))) {
+            harness.open();
+            assertTrue(output.open);
+            assertEquals(job.toString(), output.runId);
+        }
+        assertFalse(output.open, "closed with the operator");
+    }
+
+    /** The output's duplicate check keys on the run: a restore, even into a new job, is the same run. */
+    @Test
+    void aRestoredOperatorKeepsTheRunIdOfTheFirstJob() throws Exception {
+        JobID first = new JobID();
+        OperatorSubtaskState snapshot;
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness = new OneInputStreamOperatorTestHarness<>(
+                new StateReleaser(new CollectingStateOutput()), environment(first, new InterceptingOperatorMetricGroup()))) {
+            harness.open();
+            snapshot = harness.snapshot(1L, 1L);
+        }
+        CollectingStateOutput afterRestore = new CollectingStateOutput();
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> restored = new OneInputStreamOperatorTestHarness<>(
+                new StateReleaser(afterRestore), environment(new JobID(), new InterceptingOperatorMetricGroup()))) {
+            restored.initializeState(snapshot);
+            restored.open();
+            assertEquals(first.toString(), afterRestore.runId);
+        }
+    }
+
+    @Test
+    void metricsCountHeldAndReleasedStatesButNotTheEndsOfInputFiles() throws Exception {
+        InterceptingOperatorMetricGroup metrics = new InterceptingOperatorMetricGroup();
+        CollectingStateOutput output = new CollectingStateOutput();
+        StateReleaser releaser = new StateReleaser(output);
+        try (OneInputStreamOperatorTestHarness<StateMessage, Void> harness =
+                new OneInputStreamOperatorTestHarness<>(releaser, environment(new JobID(), metrics))) {
+            harness.open();
+            assertEquals(0L, gauge(metrics, "oldestHeldStateAgeMs"), "nothing held");
+
+            long start = System.currentTimeMillis();
+            state(harness, 1);
+            harness.processElement(new StreamRecord<>(StateMessage.inputCompleted("input", 1, "file:///data/input.jsonl")));
+            state(harness, 2);
+            Thread.sleep(30);
+            assertEquals(2, gauge(metrics, "statesHeld"), "two STATEs; the end of a file is not one");
+            assertEquals(3, releaser.pendingCount(), "the end of the file waits too");
+            long age = (Long) gauge(metrics, "oldestHeldStateAgeMs");
+            assertTrue(age >= 30 && age <= System.currentTimeMillis() - start, "oldest waited " + age + " ms");
+
+            harness.snapshot(1L, 1L);
+            harness.notifyOfCompletedCheckpoint(1L);
+            long waited = System.currentTimeMillis() - start;
+            assertEquals(states(1, 2), output.released);
+            assertEquals(2, ((Counter) metrics.get("statesReleased")).getCount());
+            assertEquals(0, gauge(metrics, "statesHeld"));
+            assertEquals(0L, gauge(metrics, "oldestHeldStateAgeMs"));
+            assertEquals(0, releaser.pendingCount());
+            Histogram releaseMs = (Histogram) metrics.get("stateReleaseMs");
+            assertEquals(2, releaseMs.getCount(), "one wait per STATE released");
+            assertTrue(releaseMs.getStatistics().getMin() >= 30 && releaseMs.getStatistics().getMax() <= waited,
+                    "waits between 30 and " + waited + " ms: " + releaseMs.getStatistics().getMin()
+                            + ".." + releaseMs.getStatistics().getMax());
+        }
+    }
+
+    private static Object gauge(InterceptingOperatorMetricGroup metrics, String name) {
+        Gauge<?> gauge = (Gauge<?>) metrics.get(name);
+        assertNotNull(gauge, name);
+        return gauge.getValue();
+    }
+
+    /** A task of job {@code job} whose operator registers its metrics in {@code metrics}. */
+    private static MockEnvironment environment(JobID job, InterceptingOperatorMetricGroup metrics) {
+        return new MockEnvironmentBuilder()
+                .setJobID(job)
+                .setMetricGroup(new UnregisteredMetricGroups.UnregisteredTaskMetricGroup() {
+                    @Override
+                    public InternalOperatorMetricGroup getOrAddOperator(OperatorID id, String name) {
+                        return metrics;
+                    }
+                })
+                .build();
     }
 }
