@@ -1,6 +1,7 @@
 package org.airbytekinesis.flink.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -679,7 +680,7 @@ class FlushOnCheckpointSinkTest {
         assertEquals(List.of(onFirst + ":1", onFirst + ":3", onSecond + ":2"), userRecords(connector.buffer));
 
         assertEquals(List.of(6_000L, 7_000L), time.timersSet);
-        assertTrue(!time.hasPendingTimers(), "no aggregate open, no timer");
+        assertFalse(time.hasPendingTimers(), "no aggregate open, no timer");
     }
 
     @Test
