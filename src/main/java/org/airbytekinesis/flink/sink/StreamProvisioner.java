@@ -119,7 +119,9 @@ public final class StreamProvisioner {
             client.putRecords(b -> b.streamName(stream).records(List.of()));
         } catch (AwsServiceException e) {
             String code = e.awsErrorDetails() == null ? null : e.awsErrorDetails().errorCode();
-            if (KinesisErrors.PERMISSION_ERRORS.contains(code) || KinesisErrors.CREDENTIAL_ERRORS.contains(code)) {
+            // Set.of(...).contains(null) throws: an error without a code (an HTTP 500, an emulator's) is no refusal.
+            if (code != null
+                    && (KinesisErrors.PERMISSION_ERRORS.contains(code) || KinesisErrors.CREDENTIAL_ERRORS.contains(code))) {
                 throw new SetupException("cannot write to Kinesis stream " + stream + ": "
                         + KinesisErrors.explain("PutRecords", where, e), e);
             }
