@@ -99,8 +99,13 @@ class RecoveryITCase {
      * (small batches) and are written again after the restore.
      */
     private static final int LINES_BEFORE_FAILURE = 150;
-    /** Small PutRecords batches: records reach Kinesis soon after they pass. */
-    private static final int BUFFER_SIZE = 10;
+    /** Small PutRecords batches: records reach Kinesis soon after they pass (the task failure test). */
+    private static final int SMALL_BATCHES = 10;
+    /**
+     * Batches larger than a checkpoint interval's records (the savepoint test): only the flush at
+     * each checkpoint gets records out before their STATE is released.
+     */
+    private static final int LARGE_BATCHES = 500;
     private static final List<String> KINESIS_STREAMS = List.of("_even", "ns_odd");
 
     @RegisterExtension
@@ -134,7 +139,7 @@ class RecoveryITCase {
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
                 DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
                         Files.readAllLines(input), routes::kinesisStreamFor, emulator.endpoint())) {
-            DestinationConfig config = prepareStreams(emulator, routes);
+            DestinationConfig config = prepareStreams(emulator, routes, SMALL_BATCHES);
 
             Configuration restarts = new Configuration();
             restarts.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
@@ -170,7 +175,7 @@ class RecoveryITCase {
         try (KinesisEmulator emulator = KinesisEmulator.kinesalite();
                 DurabilityAtRelease.Ledger ledger = DurabilityAtRelease.forInput(
                         Files.readAllLines(input), routes::kinesisStreamFor, emulator.endpoint())) {
-            DestinationConfig config = prepareStreams(emulator, routes);
+            DestinationConfig config = prepareStreams(emulator, routes, LARGE_BATCHES);
             Configuration noRestarts = new Configuration();
             noRestarts.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
 
@@ -233,8 +238,8 @@ class RecoveryITCase {
                 new CatalogStream(new StreamDescriptor("ns", "odd"), DestinationSyncMode.APPEND))));
     }
 
-    private static DestinationConfig prepareStreams(KinesisEmulator emulator, StreamRoutes routes) {
-        DestinationConfig config = DestinationConfig.fromJson(emulator.config(Map.of("bufferSize", BUFFER_SIZE)));
+    private static DestinationConfig prepareStreams(KinesisEmulator emulator, StreamRoutes routes, int bufferSize) {
+        DestinationConfig config = DestinationConfig.fromJson(emulator.config(Map.of("bufferSize", bufferSize)));
         try (KinesisClient client = emulator.client()) {
             new StreamProvisioner(client, Duration.ofSeconds(30)).ensureActive(routes.kinesisStreams().values(), 2);
         }
