@@ -27,7 +27,6 @@ import org.airbytekinesis.flink.envelope.KinesisEnvelope;
 import org.airbytekinesis.flink.envelope.RecordEnveloper;
 import org.airbytekinesis.flink.testing.Deaggregation;
 import org.apache.flink.api.common.eventtime.Watermark;
-import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.operators.ProcessingTimeService;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -44,7 +43,6 @@ import org.apache.flink.metrics.SimpleCounter;
 import org.apache.flink.metrics.groups.OperatorIOMetricGroup;
 import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
 import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
-import org.apache.flink.util.function.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -228,31 +226,6 @@ class FlushOnCheckpointSinkTest {
         }
     }
 
-    /** The task's mailbox: mails are kept, not run. */
-    static final class RecordingMailbox implements MailboxExecutor {
-        final List<String> mails = new ArrayList<>();
-
-        @Override
-        public void execute(MailOptions options, ThrowingRunnable<? extends Exception> command, String descriptionFormat,
-                Object... descriptionArgs) {
-            mails.add(String.format(descriptionFormat, descriptionArgs));
-        }
-
-        @Override
-        public void yield() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public boolean tryYield() {
-            return false;
-        }
-
-        @Override
-        public boolean shouldInterrupt() {
-            return false;
-        }
-    }
 
     /** The writer's metric group; counters are kept by their path, e.g. {@code stream=orders.recordsAcknowledged}. */
     static final class RecordingMetrics extends UnregisteredMetricsGroup implements SinkWriterMetricGroup {
@@ -454,7 +427,7 @@ class FlushOnCheckpointSinkTest {
     void aBackoffTheClientAsksForWaitsInTheWritersOwnMailbox() throws Exception {
         writer();
         connectorSink.writer().account.pauseWriter(1);
-        assertEquals(1, mailbox.mails.size(), "the pause is a mail of the writer's task: " + mailbox.mails);
+        assertEquals(1, mailbox.mails.size(), "the pause is a mail of the writer's task: " + mailbox.descriptions);
     }
 
     // ---- errors -------------------------------------------------------------------------------

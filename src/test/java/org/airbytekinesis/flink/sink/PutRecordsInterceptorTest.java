@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +18,6 @@ import java.util.UUID;
 import org.airbytekinesis.flink.aggregation.KplAggregate;
 import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
-import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.awscore.exception.AwsServiceException;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.core.SdkBytes;
@@ -39,7 +37,6 @@ import org.apache.flink.kinesis.shaded.software.amazon.awssdk.services.kinesis.m
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.services.kinesis.model.PutRecordsResponse;
 import org.apache.flink.kinesis.shaded.software.amazon.awssdk.services.kinesis.model.PutRecordsResultEntry;
 import org.apache.flink.metrics.SimpleCounter;
-import org.apache.flink.util.function.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,29 +49,6 @@ class PutRecordsInterceptorTest {
     private static final String SHARD_1 = "shardId-000000000001";
     private static final String THROTTLED = "ProvisionedThroughputExceededException";
 
-    /** The writer's mailbox: keeps the mails so a test can see and run them. */
-    private static final class RecordingMailbox implements MailboxExecutor {
-        final List<ThrowingRunnable<? extends Exception>> mails = new ArrayList<>();
-
-        @Override
-        public void execute(MailOptions options, ThrowingRunnable<? extends Exception> command, String description,
-                Object... args) {
-            mails.add(command);
-        }
-
-        @Override
-        public void yield() {}
-
-        @Override
-        public boolean tryYield() {
-            return false;
-        }
-
-        @Override
-        public boolean shouldInterrupt() {
-            return false;
-        }
-    }
 
     /** The SDK's context of a failed call. */
     private static Context.FailedExecution failedCall(SdkRequest request, Throwable exception) {

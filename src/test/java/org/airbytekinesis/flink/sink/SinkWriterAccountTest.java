@@ -8,47 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.RejectedExecutionException;
 import org.airbytekinesis.flink.aggregation.ShardMap;
 import org.airbytekinesis.flink.envelope.KinesisEnvelope;
-import org.apache.flink.api.common.operators.MailboxExecutor;
-import org.apache.flink.util.function.ThrowingRunnable;
 import org.junit.jupiter.api.Test;
 
 class SinkWriterAccountTest {
     private static final int MIB = 1024 * 1024;
 
-    /** The writer's mailbox: keeps the mails so a test can run them; or refuses them, as when the task ends. */
-    private static final class RecordingMailbox implements MailboxExecutor {
-        final List<ThrowingRunnable<? extends Exception>> mails = new ArrayList<>();
-        final List<String> descriptions = new ArrayList<>();
-        boolean closed;
-
-        @Override
-        public void execute(MailOptions options, ThrowingRunnable<? extends Exception> command, String description,
-                Object... args) {
-            if (closed) {
-                throw new RejectedExecutionException("mailbox closed");
-            }
-            mails.add(command);
-            descriptions.add(String.format(description, args));
-        }
-
-        @Override
-        public void yield() {}
-
-        @Override
-        public boolean tryYield() {
-            return false;
-        }
-
-        @Override
-        public boolean shouldInterrupt() {
-            return false;
-        }
-    }
 
     /** A budget of its own per test, so the JVM-wide pools of other tests do not mix in. */
     private static SinkMemory memory(int budgetMb, int writers) {
