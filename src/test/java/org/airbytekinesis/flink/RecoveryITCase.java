@@ -130,7 +130,7 @@ class RecoveryITCase {
     }
 
     @Test
-    void aTaskFailureAfterACompletedCheckpointLosesNoRecordAndReleasesEachStateOnceInOrder() throws Exception {
+    void aTaskFailureAfterACompletedCheckpointLosesNoRecordAndReleasesEveryStateOnceInOrderWhenItsRecordsAreInKinesis() throws Exception {
         Path input = dir.resolve("input.jsonl");
         Path stateOut = dir.resolve("state-out.jsonl");
         List<JsonNode> inputStates = writeInput(input);
@@ -166,7 +166,7 @@ class RecoveryITCase {
     }
 
     @Test
-    void stoppingWithASavepointAndResumingFromItWritesEveryRecordExactlyOnceAndEveryStateOnce() throws Exception {
+    void stoppingWithASavepointAndResumingFromItWritesEveryRecordExactlyOnceAndReleasesEveryStateOnceWhenItsRecordsAreInKinesis() throws Exception {
         Path input = dir.resolve("input.jsonl");
         Path stateOut = dir.resolve("state-out.jsonl");
         List<JsonNode> inputStates = writeInput(input);

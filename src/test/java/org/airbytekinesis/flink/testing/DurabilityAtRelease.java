@@ -86,7 +86,7 @@ public final class DurabilityAtRelease implements StateOutput {
             }
             if (readable == null) {
                 // Once per release: the STATEs of one checkpoint are released together.
-                readable = readAll(ledger.streams());
+                readable = readAll(ledger);
             }
             ledger.check(state, readable);
         }
@@ -113,18 +113,19 @@ public final class DurabilityAtRelease implements StateOutput {
         return ledger;
     }
 
-    private Set<List<Object>> readAll(Set<String> streams) throws IOException {
+    /** What the ledger's streams (and its dead-letter stream) hold now, as record and dead-letter keys. */
+    private Set<List<Object>> readAll(Ledger ledger) throws IOException {
         long deadline = System.currentTimeMillis() + READ_RETRY_MILLIS;
         while (true) {
             try {
                 Set<List<Object>> readable = new HashSet<>();
                 KinesisStreamReader reader = new KinesisStreamReader(client);
-                for (String stream : streams) {
+                for (String stream : ledger.streams()) {
                     for (KinesisClientRecord record : Deaggregation.userRecords(reader.readAll(stream))) {
                         readable.add(Ledger.key(stream, ExpectedRecords.EXACT.readTree(Deaggregation.bytes(record.data()))));
                     }
                 }
-                String deadLetterStream = ledger().deadLetterStream();
+                String deadLetterStream = ledger.deadLetterStream();
                 if (deadLetterStream != null) {
                     for (Record record : reader.readAll(deadLetterStream)) {
                         JsonNode deadLetter = ExpectedRecords.EXACT.readTree(record.data().asByteArray());
