@@ -129,6 +129,7 @@ class SocketBreakITCase {
             assertTrue(cause.isPresent(), () -> "no cause says '" + expected + "': "
                     + ExceptionUtils.stringifyException(failure));
             ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
+            ledger.assertEachStateReleasedOnce();
         }
     }
 

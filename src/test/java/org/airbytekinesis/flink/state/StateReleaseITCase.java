@@ -68,6 +68,7 @@ class StateReleaseITCase {
             run(input, config, ledger.output(),
                     DeadLetterOutputs.directory(dir.resolve("dead-letter").toUri().toString()));
             ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
+            ledger.assertEachStateReleasedOnce();
         }
     }
 
@@ -87,6 +88,7 @@ class StateReleaseITCase {
             run(input, config, ledger.output(),
                     DeadLetterOutputs.kinesis(DEAD_LETTERS, sinks.forDeadLetters(DEAD_LETTERS), config.maxRecordSizeBytes()));
             ledger.assertEveryStateDurableAtReleaseAndNoneMissing();
+            ledger.assertEachStateReleasedOnce();
             try (KinesisClient client = emulator.client()) {
                 assertEquals(RECORDS / 37 + (RECORDS % 37 == 0 ? 0 : 1), new KinesisStreamReader(client).readAll(DEAD_LETTERS).size(),
                         "one dead letter per bad line");

@@ -1,5 +1,6 @@
 package org.airbytekinesis.flink.testing;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -11,8 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.airbytekinesis.flink.state.StateMessage;
 import org.airbytekinesis.flink.state.StateOutput;
 import org.airbytekinesis.flink.tools.KinesisStreamReader;
@@ -155,14 +158,14 @@ public final class DurabilityAtRelease implements StateOutput {
         private final TreeMap<Long, InputState> statesByLine = new TreeMap<>();
         private final List<List<Object>> recordsInOrder = new ArrayList<>();
         private final List<Long> recordLines = new ArrayList<>();
-        private final Set<String> streams = new java.util.TreeSet<>();
+        private final Set<String> streams = new TreeSet<>();
         /** Lines that are not JSON: dead letters, checked when {@link #deadLettersIn} names their stream. */
         private final List<Long> badLines = new ArrayList<>();
         private volatile String deadLetterStream;
         private final List<String> violations = Collections.synchronizedList(new ArrayList<>());
         /** Line numbers as released, repeats after a restore included. */
         private final List<Long> released = Collections.synchronizedList(new ArrayList<>());
-        private final java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        private final AtomicInteger opened = new AtomicInteger();
 
         private Ledger(List<String> inputLines, ExpectedRecords.StreamNamer namer, String emulatorEndpoint)
                 throws IOException {
@@ -176,15 +179,14 @@ public final class DurabilityAtRelease implements StateOutput {
                 JsonNode message;
                 try {
                     message = ExpectedRecords.EXACT.readTree(line);
-                } catch (com.fasterxml.jackson.core.JsonProcessingException notJson) {
+                } catch (JsonProcessingException notJson) {
                     badLines.add(i + 1L);
                     continue;
                 }
                 String type = message.path("type").asText();
                 if ("RECORD".equals(type)) {
                     JsonNode record = message.get("record");
-                    String namespace = record.hasNonNull("namespace") ? record.get("namespace").asText() : null;
-                    String stream = namer.kinesisStream(namespace, record.get("stream").asText());
+                    String stream = ExpectedRecords.kinesisStreamOf(record, namer);
                     streams.add(stream);
                     recordsInOrder.add(List.of(stream, record.get("data"), record.get("emitted_at")));
                     recordLines.add(i + 1L);
@@ -313,7 +315,7 @@ public final class DurabilityAtRelease implements StateOutput {
                 distinct.add(line);
             }
             List<Long> expected = new ArrayList<>(statesByLine.keySet());
-            Set<Long> missing = new java.util.TreeSet<>(expected);
+            Set<Long> missing = new TreeSet<>(expected);
             missing.removeAll(seen);
             if (!missing.isEmpty()) {
                 problems.add("STATEs never released, lines " + missing + " (released: " + distinct + ")");
@@ -321,6 +323,18 @@ public final class DurabilityAtRelease implements StateOutput {
             if (!problems.isEmpty()) {
                 throw new AssertionError(problems.size() + " broken STATE promises:\n  " + String.join("\n  ",
                         problems.subList(0, Math.min(problems.size(), 20))));
+            }
+        }
+
+        /** For runs without a restore, where a STATE released again would be a second copy the platform sees. */
+        public void assertEachStateReleasedOnce() {
+            List<Long> lines = releasedLines();
+            List<Long> repeated = new ArrayList<>(lines);
+            for (Long line : new TreeSet<>(lines)) {
+                repeated.remove(line);
+            }
+            if (!repeated.isEmpty()) {
+                throw new AssertionError("STATEs released more than once, lines " + repeated + " (released: " + lines + ")");
             }
         }
 

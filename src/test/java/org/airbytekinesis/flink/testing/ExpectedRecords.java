@@ -46,12 +46,16 @@ public final class ExpectedRecords {
                     continue;
                 }
                 JsonNode record = message.get("record");
-                String namespace = record.hasNonNull("namespace") ? record.get("namespace").asText() : null;
-                String stream = namer.kinesisStream(namespace, record.get("stream").asText());
-                expected.add(stream, record.get("data"), record.get("emitted_at"));
+                expected.add(kinesisStreamOf(record, namer), record.get("data"), record.get("emitted_at"));
             }
         }
         return expected;
+    }
+
+    /** The Kinesis stream an input RECORD message's {@code record} goes to. */
+    static String kinesisStreamOf(JsonNode record, StreamNamer namer) {
+        String namespace = record.hasNonNull("namespace") ? record.get("namespace").asText() : null;
+        return namer.kinesisStream(namespace, record.get("stream").asText());
     }
 
     private void add(String stream, JsonNode data, JsonNode emittedAt) {
